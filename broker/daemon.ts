@@ -1,0 +1,3 @@
+export async function runBroker(): Promise<void> {
+  throw new Error('not yet');
+}

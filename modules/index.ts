@@ -1,0 +1,12 @@
+/** Every module the runtime serves, by the name Ansible calls it. */
+import type { ModuleDefinition } from '../src/ansible/spec';
+import mcp_server_info from './mcp_server_info';
+import mcp_test_tool from './mcp_test_tool';
+
+export const MODULES: Record<string, ModuleDefinition<any>> = {
+  mcp_server_info,
+  mcp_test_tool,
+};
+
+/** Modules in the `mcp` action group (module_defaults: group/tosin2013.mcp_audit.mcp). */
+export const ACTION_GROUP = Object.keys(MODULES);

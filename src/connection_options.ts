@@ -1,0 +1,107 @@
+/**
+ * The connection options every MCP module shares (the 1.1.x names), their
+ * rules, and the return values every MCP module shares. Declared once here;
+ * modules spread them into their own declarations.
+ */
+import type { OptionSpecs, RequiredIf, ReturnSpec } from './ansible/spec';
+
+export const CONNECTION_OPTIONS: OptionSpecs = {
+  transport: {
+    description: [
+      'How to reach the MCP server.',
+      '`stdio` starts O(server_command) and talks over its stdin/stdout.',
+      '`sse` (legacy HTTP+SSE) and `http` (streamable HTTP; `streamable_http` is accepted too) connect to O(server_url).',
+    ],
+    type: 'str',
+    default: 'stdio',
+    choices: ['stdio', 'sse', 'http', 'streamable_http'],
+  },
+  server_command: {
+    description: [
+      'Command that starts a stdio server. Required when O(transport=stdio).',
+      'When O(server_args) is empty and the command contains spaces, it is split with shell quoting rules (for example `npx -y @modelcontextprotocol/server-everything`). No shell is run.',
+    ],
+    type: 'str',
+  },
+  server_args: {
+    description: 'Arguments for O(server_command).',
+    type: 'list',
+    elements: 'str',
+    default: [],
+  },
+  server_env: {
+    description: [
+      'Environment variables for a stdio server, merged over the environment the module runs in.',
+      'Values are treated as secrets: they never appear in results, logs or errors.',
+    ],
+    type: 'dict',
+    no_log: true,
+  },
+  server_cwd: {
+    description: 'Working directory of a stdio server.',
+    type: 'path',
+  },
+  server_url: {
+    description: 'URL of an SSE or streamable HTTP server. Required when O(transport) is `sse` or `http`.',
+    type: 'str',
+  },
+  server_headers: {
+    description: 'HTTP headers sent to an SSE or streamable HTTP server (for example an API key). Values never appear in output.',
+    type: 'dict',
+    no_log: true,
+  },
+  timeout: {
+    description: [
+      'Seconds to wait for each MCP request (initialize included).',
+      'A request that takes longer is cancelled (notifications/cancelled) and the task fails with "timed out after N s".',
+    ],
+    type: 'int',
+    default: 30,
+  },
+  connection_reuse: {
+    description: [
+      'Keep the server session open in the broker so later tasks with the same server definition reuse it.',
+      'When false, the task opens its own connection and closes it (stopping a stdio server) before it returns.',
+    ],
+    type: 'bool',
+    default: true,
+  },
+  connection_timeout: {
+    description: 'Seconds a pooled connection may stay idle before the broker closes it. Only with O(connection_reuse=true).',
+    type: 'int',
+    default: 300,
+  },
+  max_connection_retries: {
+    description: [
+      'How many times a failed connect/initialize is retried, with exponential backoff.',
+      'A pooled connection found dead is replaced transparently. A tool call that already reached the server is never replayed.',
+    ],
+    type: 'int',
+    default: 3,
+  },
+};
+
+export const CONNECTION_REQUIRED_IF: readonly RequiredIf[] = [
+  ['transport', 'stdio', ['server_command']],
+  ['transport', 'sse', ['server_url']],
+  ['transport', 'http', ['server_url']],
+  ['transport', 'streamable_http', ['server_url']],
+];
+
+export const CONNECTION_RETURNS: Record<string, ReturnSpec> = {
+  success: { description: 'Whether the MCP work of the task completed (1.1.x compatible).', returned: 'always', type: 'bool', sample: true },
+  execution_time: { description: 'Seconds the task spent on MCP work.', returned: 'always', type: 'float', sample: 0.012 },
+  connection: {
+    description: 'How the task reached the server.',
+    returned: 'when the server was contacted',
+    type: 'dict',
+    contains: {
+      reused: { description: 'True when a warm pooled session served the task (no server start, no initialize).', returned: 'always', type: 'bool' },
+      pooled: { description: 'True when the broker served the task (O(connection_reuse=true)).', returned: 'always', type: 'bool' },
+      reconnected: { description: 'True when the pooled session had died and was replaced for this task.', returned: 'when pooled', type: 'bool' },
+      attempts: { description: 'Connect attempts made for this task (0 when a warm session was reused).', returned: 'always', type: 'int' },
+      server_pid: { description: 'PID of the stdio server process.', returned: 'for stdio', type: 'int' },
+    },
+  },
+  error: { description: 'What went wrong, when the task failed talking to the server.', returned: 'on failure', type: 'str' },
+};

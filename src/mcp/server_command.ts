@@ -1,0 +1,57 @@
+/**
+ * How a stdio server is started: `server_command` + `server_args`, the
+ * environment and working directory. When `server_args` is empty and the
+ * command holds spaces, it is split with shell quoting rules (1.1.x playbooks
+ * write `server_command: npx -y some-server`); no shell is ever run.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { parse } from 'shell-quote';
+import { McpAuditError } from '../errors';
+
+export interface CommandLine {
+  command: string;
+  args: string[];
+}
+
+export function splitServerCommand(serverCommand: string, serverArgs: readonly string[] = []): CommandLine {
+  if (serverArgs.length || !/\s/.test(serverCommand.trim())) return { command: serverCommand.trim(), args: [...serverArgs] };
+  // Keep $VARS literal: expansion is a shell's job and no shell runs here.
+  const words = parse(serverCommand, (name) => `$${name}`);
+  const out: string[] = [];
+  for (const w of words) {
+    if (typeof w === 'string') out.push(w);
+    else if ('pattern' in w) out.push(w.pattern);
+    else if ('comment' in w) break;
+    else {
+      throw new McpAuditError(
+        'usage',
+        `server_command contains the shell operator '${(w as { op: string }).op}', but no shell is run. ` +
+          `Use server_command: sh with server_args: ['-c', '...'] if you need one.`,
+      );
+    }
+  }
+  if (!out.length) throw new McpAuditError('usage', 'server_command is empty');
+  return { command: out[0], args: out.slice(1) };
+}
+
+/** The PATH entries a command would be searched in, for "not found" errors. */
+export function searchPath(env: NodeJS.ProcessEnv): string[] {
+  return (env.PATH ?? '').split(delimiter).filter(Boolean);
+}
+
+/** Resolve a command like execvp does; undefined when it cannot be found or run. */
+export function findExecutable(command: string, env: NodeJS.ProcessEnv, cwd?: string): string | undefined {
+  const candidates = command.includes('/') ? [isAbsolute(command) ? command : resolve(cwd ?? process.cwd(), command)] : searchPath(env).map((d) => join(d, command));
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isFile()) {
+        accessSync(c, constants.X_OK);
+        return c;
+      }
+    } catch {
+      /* try the next one */
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,178 @@
+/**
+ * One initialized MCP session over any transport, built on the SDK's Client.
+ *
+ * It knows MCP (initialize, requests with timeouts, pagination, list_changed)
+ * and turns every failure into an McpAuditError a person can act on. It does
+ * not know how a server is started: that is the transport's business
+ * (transports.ts), so the broker's pool can hold sessions of any kind.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  ErrorCode,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { ZodType } from 'zod/v4';
+import { McpAuditError } from '../errors';
+import type { ServerDefinition } from '../server_definition';
+import { openTransport } from './transports';
+import { StdioServerTransport } from './stdio_transport';
+import { VERSION } from '../version';
+
+export const CLIENT_INFO = { name: 'tosin2013.mcp_audit', version: VERSION };
+
+/** The list requests whose results are paginated, with the result field holding the items. */
+export const LISTS = {
+  tools: { method: 'tools/list', field: 'tools', schema: ListToolsResultSchema },
+  resources: { method: 'resources/list', field: 'resources', schema: ListResourcesResultSchema },
+  resource_templates: { method: 'resources/templates/list', field: 'resourceTemplates', schema: ListResourceTemplatesResultSchema },
+  prompts: { method: 'prompts/list', field: 'prompts', schema: ListPromptsResultSchema },
+} as const;
+export type ListName = keyof typeof LISTS;
+
+const MAX_PAGES = 1000; // a server that loops its cursors must not hang the task
+
+export class McpSession {
+  private toolCache?: Promise<Tool[]>;
+  readonly openedAt = Date.now();
+  negotiatedVersion?: string;
+  closed = false;
+  onclose?: () => void;
+
+  private constructor(
+    readonly definition: ServerDefinition,
+    readonly client: Client,
+    readonly transport: Transport,
+  ) {}
+
+  /** Start the transport and initialize; fails with an McpAuditError within timeoutMs. */
+  static async open(definition: ServerDefinition, timeoutMs: number): Promise<McpSession> {
+    const transport = openTransport(definition, timeoutMs);
+    const client = new Client(CLIENT_INFO, { capabilities: (definition.capabilities ?? {}) as any });
+    const session = new McpSession(definition, client, transport);
+    // The SDK tells the transport the negotiated version; keep a copy to report it.
+    const setVersion = transport.setProtocolVersion?.bind(transport);
+    transport.setProtocolVersion = (version: string) => {
+      session.negotiatedVersion = version;
+      setVersion?.(version);
+    };
+    client.onclose = () => {
+      session.closed = true;
+      session.onclose?.();
+    };
+    client.onerror = () => {
+      /* transport-level noise (garbage lines, SSE hiccups) surfaces through requests */
+    };
+    try {
+      await client.connect(transport, { timeout: timeoutMs });
+    } catch (e) {
+      const err = await session.explain(e, 'initialize', timeoutMs, false);
+      await session.close();
+      throw err;
+    }
+    // list_changed: drop the cached tool list, the next call fetches it again.
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      session.toolCache = undefined;
+    });
+    return session;
+  }
+
+  get pid(): number | undefined {
+    return this.transport instanceof StdioServerTransport ? this.transport.pid : undefined;
+  }
+
+  get serverVersion() {
+    return this.client.getServerVersion();
+  }
+  get serverCapabilities() {
+    return this.client.getServerCapabilities();
+  }
+  get instructions() {
+    return this.client.getInstructions();
+  }
+
+  /** Send one request; any failure becomes an McpAuditError naming the method. */
+  async request<T>(method: string, params: Record<string, unknown> | undefined, schema: ZodType<T>, timeoutMs: number): Promise<T> {
+    if (this.closed) throw new McpAuditError('exited', `the MCP server connection is closed; cannot send ${method}`);
+    try {
+      return (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs })) as T;
+    } catch (e) {
+      throw await this.explain(e, method, timeoutMs, true);
+    }
+  }
+
+  /** Every page of a list (tools, resources, resource templates, prompts). */
+  async listAll(name: ListName, timeoutMs: number): Promise<any[]> {
+    const { method, field, schema } = LISTS[name];
+    const caps = this.serverCapabilities ?? {};
+    const capability = name === 'resource_templates' ? 'resources' : name;
+    if (!(caps as any)[capability]) return [];
+    const items: any[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const result: any = await this.request(method, cursor ? { cursor } : undefined, schema as ZodType<any>, timeoutMs);
+      items.push(...result[field]);
+      cursor = result.nextCursor;
+      if (!cursor) return items;
+    }
+    throw new McpAuditError('protocol', `${method} returned more than ${MAX_PAGES} pages; the server's cursors do not end`);
+  }
+
+  /** The tool list, cached for the life of the session until the server says it changed. */
+  tools(timeoutMs: number): Promise<Tool[]> {
+    if (!this.toolCache) {
+      this.toolCache = this.listAll('tools', timeoutMs) as Promise<Tool[]>;
+      this.toolCache.catch(() => (this.toolCache = undefined));
+    }
+    return this.toolCache;
+  }
+
+  invalidateTools(): void {
+    this.toolCache = undefined;
+  }
+
+  /** Turn an SDK/transport failure into an error that says what happened and what the server said. */
+  async explain(e: unknown, what: string, timeoutMs: number, reachedServer: boolean): Promise<McpAuditError> {
+    if (e instanceof McpAuditError) return e;
+    const stdio = this.transport instanceof StdioServerTransport ? this.transport : undefined;
+    const garbage = stdio?.garbageLines
+      ? ` The server wrote ${stdio.garbageLines} non-JSON line(s) on stdout (last: ${JSON.stringify(stdio.lastGarbage)}); an MCP stdio server must write only JSON-RPC there.`
+      : '';
+    const stderrTail = () => (stdio?.stderr.trim() ? ` Server stderr (last lines): ${stdio.stderr.trim().split('\n').slice(-15).join('\n')}` : '');
+    const details = (extra: Record<string, unknown> = {}) => ({
+      ...(stdio ? { server_stderr: stdio.stderr.split('\n').slice(-30).join('\n'), server_exit: stdio.status ?? null } : {}),
+      ...extra,
+    });
+    if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
+      return new McpAuditError('timeout', `${what} timed out after ${timeoutMs / 1000} s (timeout: ${timeoutMs / 1000}); the request was cancelled.${garbage}`, details(), reachedServer);
+    }
+    const closed = (e instanceof McpError && e.code === ErrorCode.ConnectionClosed) || this.closed;
+    if (closed && stdio) {
+      await stdio.waitExit(2000);
+      return new McpAuditError('exited', `the MCP server ${stdio.describeExit()} during ${what}.${stderrTail()}${garbage}`, details(), reachedServer);
+    }
+    if (closed) return new McpAuditError('exited', `the connection to the MCP server closed during ${what}`, details(), reachedServer);
+    if (e instanceof McpError) {
+      return new McpAuditError('server', `the MCP server answered ${what} with error ${e.code}: ${e.message.replace(/^MCP error -?\d+: /, '')}`, details({ error_code: e.code, error_data: e.data }), true);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    if (/protocol version/i.test(message)) return new McpAuditError('protocol', `initialize failed: ${message}`, details());
+    return new McpAuditError(reachedServer ? 'exited' : 'connect', `${what} failed: ${message}.${stderrTail()}${garbage}`, details(), reachedServer);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    try {
+      await this.client.close();
+    } catch {
+      /* closing a dead session is fine */
+    }
+    await this.transport.close().catch(() => undefined);
+  }
+}
