@@ -1,3 +1,141 @@
+/**
+ * The broker daemon (`<runtime> --broker`): takes the lock, listens on the
+ * socket, serves the pool, and exits by itself once its pool has been empty
+ * for a while (MCP_AUDIT_BROKER_IDLE_EXIT seconds, default 60).
+ */
+import { chmodSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { brokerPaths, ensurePrivateDir } from '../src/broker_paths';
+import { VERSION } from '../src/version';
+import type { RunParams } from '../src/broker_protocol';
+import type { ServerDefinition } from '../src/server_definition';
+import { acquireLock, isBrokerProcess, releaseLock } from './lockfile';
+import { BrokerLog } from './log';
+import { Pool } from './pool';
+import { serveSocket } from './server';
+
+const idleExitMs = () => Math.max(1, Number(process.env.MCP_AUDIT_BROKER_IDLE_EXIT ?? 60)) * 1000;
+
+/** Server process groups a killed broker left behind are stopped by the next broker. */
+function reapOrphans(file: string, log: BrokerLog): void {
+  let recorded: { broker: number; pids: number[] };
+  try {
+    recorded = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return;
+  }
+  if (recorded.broker === process.pid || isBrokerProcess(recorded.broker)) return;
+  for (const pid of recorded.pids ?? []) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+      log.write('reaped orphan server group', { pgid: pid, dead_broker: recorded.broker });
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* not there */
+  }
+}
+
 export async function runBroker(): Promise<void> {
-  throw new Error('not yet');
+  const paths = brokerPaths();
+  ensurePrivateDir(paths.dir);
+  const log = new BrokerLog(paths.log);
+  const lock = acquireLock(paths.lock);
+  if (!lock.acquired) {
+    // Lost the start race (or a broker is already up): the winner serves everyone.
+    process.exit(0);
+  }
+  reapOrphans(paths.servers, log);
+  const startedAt = Date.now();
+  let server: Server | undefined;
+  let exitTimer: NodeJS.Timeout | undefined;
+  let shuttingDown = false;
+
+  const pool: Pool = new Pool(log, {
+    onEmpty: () => armExit(),
+    onBusy: () => exitTimer && clearTimeout(exitTimer),
+    onServersChanged: (pids) => {
+      try {
+        writeFileSync(paths.servers, JSON.stringify({ broker: process.pid, pids }), { mode: 0o600 });
+      } catch {
+        /* best effort */
+      }
+    },
+  });
+
+  const shutdown = async (reason: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.write('broker stopping', { reason, entries: pool.size });
+    server?.close();
+    unlinkQuietly(paths.socket);
+    await pool.closeAll();
+    unlinkQuietly(paths.servers);
+    releaseLock(paths.lock);
+    log.write('broker stopped', { reason });
+    process.exit(0);
+  };
+
+  function armExit() {
+    if (exitTimer) clearTimeout(exitTimer);
+    exitTimer = setTimeout(() => {
+      if (pool.size === 0) void shutdown('pool empty');
+    }, idleExitMs());
+  }
+
+  const handler = async (method: string, params: any): Promise<unknown> => {
+    switch (method) {
+      case 'ping':
+        return { pid: process.pid, version: VERSION };
+      case 'run': {
+        const p = params as RunParams;
+        return pool.run(p.server, p.settings, p.op, p.args);
+      }
+      case 'status':
+        return {
+          pid: process.pid,
+          version: VERSION,
+          uptime_s: Math.round((Date.now() - startedAt) / 1000),
+          socket: paths.socket,
+          log: paths.log,
+          connections: pool.status(),
+        };
+      case 'close':
+        return { closed: await pool.close((params as { server: ServerDefinition }).server) };
+      case 'stop': {
+        const closed = await pool.closeAll();
+        setImmediate(() => void shutdown('stop requested'));
+        return { stopped: true, closed, pid: process.pid };
+      }
+      default:
+        throw new Error(`unknown method '${method}'`);
+    }
+  };
+
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => undefined);
+  process.on('uncaughtException', (e) => log.write('uncaught exception', { error: e.message }));
+  process.on('unhandledRejection', (e) => log.write('unhandled rejection', { error: e instanceof Error ? e.message : String(e) }));
+
+  // We hold the lock, so a socket file here is stale.
+  unlinkQuietly(paths.socket);
+  server = serveSocket(handler, () => {
+    if (pool.size === 0) armExit();
+  });
+  const oldUmask = process.umask(0o177); // the socket is created 0600, never briefly wider
+  await new Promise<void>((resolve, reject) => {
+    server!.once('error', reject);
+    server!.listen(paths.socket, () => resolve());
+  }).finally(() => process.umask(oldUmask));
+  chmodSync(paths.socket, 0o600);
+  log.write('broker started', { version: VERSION, socket: paths.socket, node: process.version });
+  armExit();
 }

@@ -1,9 +1,11 @@
 /** Every module the runtime serves, by the name Ansible calls it. */
 import type { ModuleDefinition } from '../src/ansible/spec';
+import mcp_broker from './mcp_broker';
 import mcp_server_info from './mcp_server_info';
 import mcp_test_tool from './mcp_test_tool';
 
 export const MODULES: Record<string, ModuleDefinition<any>> = {
+  mcp_broker,
   mcp_server_info,
   mcp_test_tool,
 };

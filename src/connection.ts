@@ -4,7 +4,6 @@
  * the module exits (connection_reuse: false). Heavy code (the MCP SDK, ajv)
  * is imported only on the path that needs it.
  */
-import { McpAuditError } from './errors';
 import type { OperationMap, OperationName } from './operations';
 import { serverFromParams, settingsFromParams, type ConnectionSettings, type ServerDefinition } from './server_definition';
 
@@ -24,31 +23,10 @@ export interface OperationReply<R> {
   connection: ConnectionReport;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Exponential backoff between connect attempts: 0.25 s, 0.5 s, 1 s, ... capped at 4 s. */
-export const backoffMs = (attempt: number) => Math.min(4000, 250 * 2 ** attempt);
-
-/** Open a session, retrying connect/initialize failures that may be transient. */
-export async function openWithRetries(def: ServerDefinition, settings: ConnectionSettings, onRetry?: (attempt: number, e: McpAuditError) => void) {
-  const { McpSession } = await import('./mcp/session');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return { session: await McpSession.open(def, settings.timeoutMs), attempts: attempt + 1 };
-    } catch (e) {
-      if (!(e instanceof McpAuditError) || !e.retryable || attempt >= settings.maxRetries) {
-        if (e instanceof McpAuditError && attempt > 0) e.message += ` (after ${attempt + 1} attempts)`;
-        throw e;
-      }
-      onRetry?.(attempt + 1, e);
-      await sleep(backoffMs(attempt));
-    }
-  }
-}
-
 /** Run one operation on a fresh session and close it (the connection_reuse: false path). */
 async function runDirect<K extends OperationName>(def: ServerDefinition, settings: ConnectionSettings, op: K, args: OperationMap[K]['args']) {
   const { executeOperation } = await import('./operations');
+  const { openWithRetries } = await import('./mcp/connect');
   const { session, attempts } = await openWithRetries(def, settings);
   try {
     const data = await executeOperation(session, op, args, settings.timeoutMs);
@@ -61,5 +39,9 @@ async function runDirect<K extends OperationName>(def: ServerDefinition, setting
 export async function runOnServer<K extends OperationName>(params: Record<string, any>, op: K, args: OperationMap[K]['args']): Promise<OperationReply<OperationMap[K]['result']>> {
   const def = serverFromParams(params);
   const settings = settingsFromParams(params);
+  if (settings.reuse) {
+    const { runPooled } = await import('./broker_client');
+    return runPooled(def, settings, op, args);
+  }
   return runDirect(def, settings, op, args);
 }

@@ -28,7 +28,7 @@ export class McpAuditError extends ModuleFailure {
     readonly kind: McpErrorKind,
     message: string,
     details: Record<string, unknown> = {},
-    /** True once a request was written to the server: such a request is never replayed. */
+    /** True once a request that may have side effects (tools/call) reached the server: it is never replayed. */
     readonly reachedServer = false,
   ) {
     super(message, details);

@@ -14,6 +14,12 @@ export interface ServerDefinition {
   command?: string;
   args?: string[];
   env?: Record<string, string>;
+  /**
+   * The environment of the task (Ansible's `environment:` included) that
+   * server_env is merged over. Part of the key: a pooled server must see the
+   * environment its task would have given it.
+   */
+  parentEnv?: Record<string, string>;
   cwd?: string;
   url?: string;
   headers?: Record<string, string>;
@@ -41,12 +47,21 @@ function stringMap(value: unknown, option: string): Record<string, string> | und
   return out;
 }
 
+/** Shell bookkeeping that differs between otherwise identical tasks; never part of a server's identity. */
+const VOLATILE_ENV = new Set(['PWD', 'OLDPWD', 'SHLVL', '_']);
+
+export function taskEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !VOLATILE_ENV.has(k) && !k.startsWith('MCP_AUDIT_BROKER')) out[k] = v;
+  return out;
+}
+
 /** Build the definition from the shared connection options of a task. */
 export function serverFromParams(p: Record<string, any>): ServerDefinition {
   const transport = (p.transport === 'streamable_http' ? 'http' : p.transport) as TransportName;
   if (transport === 'stdio') {
     const { command, args } = splitServerCommand(p.server_command, p.server_args ?? []);
-    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), cwd: p.server_cwd ?? undefined };
+    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd: p.server_cwd ?? process.cwd() };
   }
   const headers = { ...(stringMap(p.server_headers, 'server_headers') ?? {}) };
   const token = p.bearer_token ?? undefined;
@@ -99,6 +114,8 @@ export function describeServer(def: ServerDefinition): Record<string, unknown> {
   }
   const url = new URL(def.url!);
   url.username = url.password = '';
-  url.search = url.search ? '?…' : '';
-  return { transport: def.transport, url: url.toString(), header_names: Object.keys(def.headers ?? {}).sort() };
+  // The query may carry a key: show that there was one, unencoded (URL.search would percent-encode the ellipsis).
+  const query = url.search ? '?…' : '';
+  url.search = url.hash = '';
+  return { transport: def.transport, url: url.toString() + query, header_names: Object.keys(def.headers ?? {}).sort() };
 }

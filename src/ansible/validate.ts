@@ -137,7 +137,8 @@ export function coerce(value: unknown, type: OptionType, warnings?: string[], la
 
 /** Every leaf value of a no_log option, as strings (Ansible masks them everywhere). */
 function collectNoLogValues(value: unknown, into: Set<string>): void {
-  if (value === null || value === undefined) return;
+  // Like Ansible's _return_datastructure_name: booleans are never secrets (else every `true` in the result would be masked).
+  if (value === null || value === undefined || typeof value === 'boolean') return;
   if (Array.isArray(value)) value.forEach((v) => collectNoLogValues(v, into));
   else if (typeof value === 'object') Object.values(value).forEach((v) => collectNoLogValues(v, into));
   else if (typeof value === 'string' ? value.length > 0 : true) into.add(String(value));

@@ -12,7 +12,8 @@ let draft2020: Ajv2020 | undefined;
 const compiled = new WeakMap<object, ValidateFunction | string>();
 
 function ajvFor(schema: Record<string, unknown>): Ajv {
-  const options = { strict: false, allErrors: true, validateFormats: true } as const;
+  // addUsedSchema: false, so two schemas with the same $id (a tool list fetched again) do not clash ("already exists").
+  const options = { strict: false, allErrors: true, validateFormats: true, addUsedSchema: false } as const;
   const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
   if (/draft-0[67]/.test(declared)) return (draft7 ??= addFormats(new Ajv(options)) as Ajv);
   return (draft2020 ??= addFormats(new Ajv2020(options) as unknown as Ajv) as unknown as Ajv2020) as unknown as Ajv;
@@ -22,10 +23,11 @@ function compile(schema: Record<string, unknown>): ValidateFunction | string {
   let v = compiled.get(schema);
   if (!v) {
     const copy = { ...schema };
-    // Unknown $schema dialects (draft-04) are validated as 2020-12; tool schemas rarely differ.
-    if (typeof copy.$schema === 'string' && !/draft-0[67]|2020-12/.test(copy.$schema)) delete copy.$schema;
+    // Dialects without a meta-schema in ajv are validated without $schema: draft-06 as draft-07,
+    // the others (draft-04, 2019-09) as 2020-12; tool schemas rarely differ.
+    if (typeof copy.$schema === 'string' && !/draft-07|2020-12/.test(copy.$schema)) delete copy.$schema;
     try {
-      v = ajvFor(copy).compile(copy);
+      v = ajvFor(schema).compile(copy);
     } catch (e) {
       v = `the schema itself is invalid: ${(e as Error).message}`;
     }

@@ -15,6 +15,7 @@ export interface CommandLine {
 }
 
 export function splitServerCommand(serverCommand: string, serverArgs: readonly string[] = []): CommandLine {
+  if (!serverCommand.trim()) throw new McpAuditError('usage', 'server_command is empty');
   if (serverArgs.length || !/\s/.test(serverCommand.trim())) return { command: serverCommand.trim(), args: [...serverArgs] };
   // Keep $VARS literal: expansion is a shell's job and no shell runs here.
   const words = parse(serverCommand, (name) => `$${name}`);

@@ -36,6 +36,9 @@ export const LISTS = {
 } as const;
 export type ListName = keyof typeof LISTS;
 
+/** Requests without side effects: replaying them on a new session after a crash is safe. */
+const REPLAYABLE = new Set(['tools/list', 'resources/list', 'resources/templates/list', 'prompts/list', 'resources/read', 'prompts/get', 'ping']);
+
 const MAX_PAGES = 1000; // a server that loops its cursors must not hang the task
 
 export class McpSession {
@@ -103,7 +106,7 @@ export class McpSession {
     try {
       return (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs })) as T;
     } catch (e) {
-      throw await this.explain(e, method, timeoutMs, true);
+      throw await this.explain(e, method, timeoutMs, !REPLAYABLE.has(method));
     }
   }
 

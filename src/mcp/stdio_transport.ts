@@ -23,7 +23,8 @@ export interface ExitStatus {
 }
 
 export interface StdioServerOptions extends CommandLine {
-  env?: Record<string, string>; // merged over the parent environment
+  env?: Record<string, string>; // merged over parentEnv
+  parentEnv?: Record<string, string>; // defaults to this process's environment
   cwd?: string;
 }
 
@@ -47,7 +48,7 @@ export class StdioServerTransport implements Transport {
   readonly env: NodeJS.ProcessEnv;
 
   constructor(readonly options: StdioServerOptions) {
-    this.env = { ...process.env, ...(options.env ?? {}) };
+    this.env = { ...(options.parentEnv ?? process.env), ...(options.env ?? {}) };
     this.exited = new Promise((resolve) => (this.markExited = resolve));
   }
 

@@ -10,7 +10,7 @@ import { StdioServerTransport } from './stdio_transport';
 export function openTransport(def: ServerDefinition, _timeoutMs: number): Transport {
   switch (def.transport) {
     case 'stdio':
-      return new StdioServerTransport({ command: def.command!, args: def.args ?? [], env: def.env, cwd: def.cwd });
+      return new StdioServerTransport({ command: def.command!, args: def.args ?? [], env: def.env, parentEnv: def.parentEnv, cwd: def.cwd });
     default:
       throw new McpAuditError('usage', `transport '${def.transport}' is not supported yet; use transport: stdio`);
   }

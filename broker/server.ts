@@ -1,0 +1,75 @@
+/**
+ * The socket server: newline-delimited JSON requests in, one reply per
+ * request out. A malformed, oversized or wrong-version request gets an error
+ * reply; nothing a client sends can crash the broker.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { McpAuditError } from '../src/errors';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type BrokerError, type BrokerReply, type BrokerRequest } from '../src/broker_protocol';
+import { VERSION } from '../src/version';
+
+export type Handler = (method: BrokerRequest['method'], params: any) => Promise<unknown>;
+
+function toBrokerError(e: unknown): BrokerError {
+  if (e instanceof McpAuditError) return e.toJSON();
+  if (e instanceof Error && e.name === 'ModuleFailure') return { kind: 'usage', message: e.message, details: (e as any).details };
+  return { kind: 'internal', message: `internal broker error: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+function parseRequest(line: string): BrokerRequest | BrokerError {
+  let req: any;
+  try {
+    req = JSON.parse(line);
+  } catch {
+    return { kind: 'request', message: 'malformed request: not JSON' };
+  }
+  if (!req || typeof req !== 'object' || typeof req.id !== 'number' || typeof req.method !== 'string') {
+    return { kind: 'request', message: 'malformed request: expected {id, protocol, runtime, method, params}' };
+  }
+  if (req.protocol !== PROTOCOL_VERSION || req.runtime !== VERSION) {
+    return { kind: 'version', message: `broker ${VERSION} (protocol ${PROTOCOL_VERSION}) refuses a request from runtime ${req.runtime} (protocol ${req.protocol})` };
+  }
+  return req as BrokerRequest;
+}
+
+export function serveSocket(handler: Handler, onActivity: () => void): Server {
+  return createServer((socket: Socket) => {
+    let buffer = '';
+    const reply = (r: BrokerReply) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(r) + '\n');
+    };
+    socket.setEncoding('utf8');
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: string) => {
+      onActivity();
+      buffer += chunk;
+      if (buffer.length > MAX_MESSAGE_BYTES) {
+        reply({ id: null, ok: false, error: { kind: 'request', message: `request larger than ${MAX_MESSAGE_BYTES} bytes refused` } });
+        socket.end();
+        buffer = '';
+        return;
+      }
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (!line.trim()) continue;
+        const req = parseRequest(line);
+        if (!('method' in req)) {
+          let id: number | null = null;
+          try {
+            id = JSON.parse(line).id ?? null;
+          } catch {
+            /* no id to echo */
+          }
+          reply({ id, ok: false, error: req });
+          continue;
+        }
+        handler(req.method, req.params).then(
+          (result) => reply({ id: req.id, ok: true, result }),
+          (e) => reply({ id: req.id, ok: false, error: toBrokerError(e) }),
+        );
+      }
+    });
+  });
+}
