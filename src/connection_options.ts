@@ -50,6 +50,24 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     type: 'dict',
     no_log: true,
   },
+  bearer_token: {
+    description: [
+      'Bearer token for an SSE or streamable HTTP server, sent as C(Authorization: Bearer <token>) unless O(server_headers) already has an Authorization header.',
+      'Read from the environment variable E(MCP_BEARER_TOKEN) when not given.',
+    ],
+    type: 'str',
+    no_log: true,
+    env_fallback: ['MCP_BEARER_TOKEN'],
+  },
+  validate_certs: {
+    description: 'Verify the TLS certificate of an https:// O(server_url). Set false only for test servers.',
+    type: 'bool',
+    default: true,
+  },
+  ca_path: {
+    description: 'PEM file with the CA certificate(s) that sign the server\'s certificate (for private CAs and self-signed test servers).',
+    type: 'path',
+  },
   timeout: {
     description: [
       'Seconds to wait for each MCP request (initialize included).',

@@ -18,6 +18,8 @@ export interface OptionSpec {
   choices?: readonly unknown[];
   aliases?: readonly string[];
   no_log?: boolean;
+  /** Environment variables read when the option is not given (Ansible's env_fallback). */
+  env_fallback?: readonly string[];
   /** Suboptions for type=dict, or type=list with elements=dict. */
   options?: Record<string, OptionSpec>;
   version_added?: string;

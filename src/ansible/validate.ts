@@ -187,6 +187,13 @@ function validateLevel(
     result.errors.push(`${what}. Supported parameters include: ${describeOptions(options)}.`);
   }
 
+  // Ansible's env_fallback: an option not given is read from the environment.
+  for (const [name, spec] of Object.entries(options)) {
+    if (isSet(params[name]) || !spec.env_fallback) continue;
+    const found = spec.env_fallback.find((v) => process.env[v] !== undefined);
+    if (found) params[name] = process.env[found];
+  }
+
   // no_log values are collected before type checks, so even a rejected secret is masked.
   for (const [name, spec] of Object.entries(options)) {
     if (spec.no_log && isSet(params[name])) collectNoLogValues(params[name], result.noLogValues);

@@ -41,6 +41,16 @@ const REPLAYABLE = new Set(['tools/list', 'resources/list', 'resources/templates
 
 const MAX_PAGES = 1000; // a server that loops its cursors must not hang the task
 
+/** The HTTP status behind an SDK transport error (SseError, StreamableHTTPError), if any. */
+function httpStatus(e: unknown): number | undefined {
+  const code = (e as { code?: unknown })?.code;
+  const message = e instanceof Error ? e.message : '';
+  // Matched by message: class names do not survive minification.
+  if (typeof code === 'number' && code >= 100 && code < 600 && /^(SSE|Streamable HTTP) error/.test(message)) return code;
+  const m = e instanceof Error ? /\(HTTP (\d{3})\)/.exec(e.message) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 export class McpSession {
   private toolCache?: Promise<Tool[]>;
   readonly openedAt = Date.now();
@@ -56,7 +66,7 @@ export class McpSession {
 
   /** Start the transport and initialize; fails with an McpAuditError within timeoutMs. */
   static async open(definition: ServerDefinition, timeoutMs: number): Promise<McpSession> {
-    const transport = openTransport(definition, timeoutMs);
+    const transport = await openTransport(definition);
     const client = new Client(CLIENT_INFO, { capabilities: (definition.capabilities ?? {}) as any });
     const session = new McpSession(definition, client, transport);
     // The SDK tells the transport the negotiated version; keep a copy to report it.
@@ -72,12 +82,19 @@ export class McpSession {
     client.onerror = () => {
       /* transport-level noise (garbage lines, SSE hiccups) surfaces through requests */
     };
+    // The SDK's timeout covers initialize only; starting the transport (an SSE GET, a spawn) is bounded here.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new McpError(ErrorCode.RequestTimeout, 'connect timed out')), timeoutMs);
+    });
     try {
-      await client.connect(transport, { timeout: timeoutMs });
+      await Promise.race([client.connect(transport, { timeout: timeoutMs }), deadline]);
     } catch (e) {
       const err = await session.explain(e, 'initialize', timeoutMs, false);
       await session.close();
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     // list_changed: drop the cached tool list, the next call fetches it again.
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
@@ -152,6 +169,18 @@ export class McpSession {
       ...(stdio ? { server_stderr: stdio.stderr.split('\n').slice(-30).join('\n'), server_exit: stdio.status ?? null } : {}),
       ...extra,
     });
+    const http = httpStatus(e);
+    if (http === 404 && this.transport.sessionId) {
+      // The server forgot our session (restart, expiry): nothing ran, so a new session may replay the request.
+      return new McpAuditError('exited', `the server no longer knows this MCP session (HTTP 404 during ${what})`, details(), false);
+    }
+    if (http === 401 || http === 403) {
+      return new McpAuditError('connect', `the server refused ${what} with HTTP ${http}: check server_headers / bearer_token`, details(), false);
+    }
+    if (http) {
+      const text = e instanceof Error ? e.message : String(e);
+      return new McpAuditError('connect', `${what} failed with HTTP ${http}: ${text}`, details(), reachedServer && http < 400);
+    }
     if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
       return new McpAuditError('timeout', `${what} timed out after ${timeoutMs / 1000} s (timeout: ${timeoutMs / 1000}); the request was cancelled.${garbage}`, details(), reachedServer);
     }
@@ -170,6 +199,11 @@ export class McpSession {
   }
 
   async close(): Promise<void> {
+    const terminate = (this.transport as { terminateSession?: () => Promise<void> }).terminateSession;
+    if (!this.closed && terminate && this.transport.sessionId) {
+      // Streamable HTTP: tell the server the session is over (DELETE), bounded so a dead server cannot stall a close.
+      await Promise.race([terminate.call(this.transport).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    }
     this.closed = true;
     try {
       await this.client.close();

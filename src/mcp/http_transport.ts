@@ -1,0 +1,74 @@
+/**
+ * SSE and streamable HTTP transports: the SDK's own, given a fetch that
+ * applies validate_certs / ca_path (an undici Agent) and turns network
+ * failures into "could not connect to <url>: <cause>".
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { McpAuditError } from '../errors';
+import type { ServerDefinition } from '../server_definition';
+
+const TLS_HINTS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate; give its CA in ca_path, or set validate_certs: false',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a self-signed CA; give it in ca_path, or set validate_certs: false',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate issuer is unknown; give its CA in ca_path',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate issuer is unknown; give its CA in ca_path',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name this host',
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+};
+
+function rootCause(e: any): { code?: string; message: string } {
+  let c = e;
+  while (c?.cause) c = c.cause;
+  return { code: c?.code, message: c?.message ?? String(e) };
+}
+
+/** A redacted URL for messages: no userinfo, no query (tokens sometimes ride there). */
+export function safeUrl(url: string | URL): string {
+  try {
+    const u = new URL(url.toString());
+    u.username = u.password = '';
+    if (u.search) u.search = '?…';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+export function httpFetch(def: ServerDefinition): typeof fetch {
+  let ca: string | undefined;
+  if (def.caPath) {
+    try {
+      ca = readFileSync(def.caPath, 'utf8');
+    } catch (e: any) {
+      throw new McpAuditError('usage', `cannot read ca_path ${def.caPath}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    }
+  }
+  const dispatcher = new Agent({ connect: { rejectUnauthorized: def.validateCerts !== false, ...(ca ? { ca } : {}) } });
+  const wrapped = async (input: any, init?: any) => {
+    try {
+      return await undiciFetch(input, { ...init, dispatcher });
+    } catch (e: any) {
+      if (e?.name === 'AbortError' || e instanceof McpAuditError) throw e;
+      const cause = rootCause(e);
+      const hint = cause.code && TLS_HINTS[cause.code] ? ` (${TLS_HINTS[cause.code]})` : '';
+      throw new McpAuditError('connect', `could not connect to ${safeUrl(input instanceof URL || typeof input === 'string' ? input : input.url)}: ${cause.code ? `${cause.code} ` : ''}${cause.message}${hint}`);
+    }
+  };
+  return wrapped as unknown as typeof fetch;
+}
+
+export function httpTransport(def: ServerDefinition): Transport {
+  let url: URL;
+  try {
+    url = new URL(def.url!);
+  } catch {
+    throw new McpAuditError('usage', `server_url '${safeUrl(def.url ?? '')}' is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new McpAuditError('usage', `server_url must be http:// or https://, got ${url.protocol}`);
+  const options = { fetch: httpFetch(def), requestInit: { headers: def.headers ?? {} } };
+  return def.transport === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+}
