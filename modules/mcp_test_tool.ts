@@ -1,7 +1,7 @@
 import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
-import { matchExpected } from '../src/checks/expected';
+import { judgeToolCall } from '../src/checks/tool';
 import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
 
 export default defineModule({
@@ -94,9 +94,8 @@ export default defineModule({
     } catch (e) {
       return mcpFailure(e, { tool_name: p.tool_name, test_passed: false, status: 'failed' }, started);
     }
-    const { tool, skipped, input_errors, output_errors, result } = reply.data;
+    const { tool, skipped, input_errors } = reply.data;
     const base = { tool_name: p.tool_name, tool_annotations: tool.annotations ?? {}, connection: reply.connection, execution_time: seconds(started) };
-    const readOnly = tool.annotations?.readOnlyHint === true;
 
     if (input_errors.length) {
       return {
@@ -121,33 +120,17 @@ export default defineModule({
       };
     }
 
-    const isError = result!.isError === true;
-    const errors = [...output_errors];
-    const warnings: string[] = [];
-    if (isError && !p.expect_error) errors.push(`the tool answered isError: true: ${textPreview(result!)}`);
-    if (!isError && p.expect_error) errors.push('expect_error is true but the tool did not answer isError');
-    let matches: boolean | null = null;
-    if (p.expected_result !== null && p.expected_result !== undefined) {
-      const check = matchExpected(p.expected_result, result as any);
-      matches = check.matches;
-      if (!check.matches) errors.push(`expected_result does not match: ${check.reason}`);
-    }
-    const passed = errors.length === 0;
+    const verdict = judgeToolCall(p.tool_name, reply.data, p);
     return {
       ...base,
-      changed: !readOnly,
-      failed: !passed,
+      changed: verdict.changed,
+      failed: !verdict.passed,
       success: true,
-      test_passed: passed,
-      status: passed ? 'passed' : 'failed',
-      ...(passed ? {} : { msg: `tool '${p.tool_name}' test failed: ${errors.join('; ')}` }),
-      tool_result: { content: result!.content ?? [], structured_content: result!.structuredContent ?? null, is_error: isError },
-      validation: { valid: output_errors.length === 0, matches_expected: matches, errors, warnings },
+      test_passed: verdict.passed,
+      status: verdict.passed ? 'passed' : 'failed',
+      ...(verdict.msg ? { msg: verdict.msg } : {}),
+      tool_result: verdict.tool_result,
+      validation: verdict.validation,
     };
   },
 });
-
-function textPreview(result: Record<string, any>): string {
-  const text = (result.content ?? []).filter((c: any) => c.type === 'text').map((c: any) => c.text).join(' ');
-  return text.length > 300 ? text.slice(0, 300) + '…' : text || '(no text content)';
-}

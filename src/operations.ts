@@ -4,7 +4,7 @@
  * broker (pooled), so both paths behave identically. Inputs and outputs are
  * plain JSON: they cross the broker socket.
  */
-import { CallToolResultSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, GetPromptResultSchema, ReadResourceResultSchema, type Prompt, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { McpAuditError } from './errors';
 import type { McpSession } from './mcp/session';
 import { schemaErrors } from './checks/json_schema';
@@ -30,10 +30,35 @@ export interface CallToolOutcome {
   elapsed_ms: number;
 }
 
+export interface ReadResourceOutcome {
+  result: Record<string, any>;
+  resource_templates: unknown[];
+  elapsed_ms: number;
+}
+
+export interface GetPromptArgs {
+  name: string;
+  arguments: Record<string, string>;
+}
+
+export interface GetPromptOutcome {
+  prompt: Prompt;
+  result: Record<string, any>;
+  elapsed_ms: number;
+}
+
+/** One step of a batch: an operation and its arguments. */
+export type BatchItem = { [K in Exclude<OperationName, 'batch'>]: { op: K; args: OperationMap[K]['args'] } }[Exclude<OperationName, 'batch'>];
+/** Each step's outcome: a failing step never stops the others. */
+export type BatchResult = ({ ok: true; data: unknown } | { ok: false; error: { kind: string; message: string; details?: Record<string, unknown> } })[];
+
 export interface OperationMap {
   server_info: { args: ServerInfoArgs; result: Record<string, unknown> };
   call_tool: { args: CallToolArgs; result: CallToolOutcome };
   list_tools: { args: Record<string, never>; result: { tools: Tool[] } };
+  read_resource: { args: { uri: string }; result: ReadResourceOutcome };
+  get_prompt: { args: GetPromptArgs; result: GetPromptOutcome };
+  batch: { args: { items: BatchItem[] }; result: BatchResult };
 }
 export type OperationName = keyof OperationMap;
 
@@ -80,10 +105,59 @@ async function callTool(session: McpSession, args: CallToolArgs, timeoutMs: numb
   return { ...outcome, elapsed_ms: Date.now() - started };
 }
 
+async function readResource(session: McpSession, args: { uri: string }, timeoutMs: number): Promise<ReadResourceOutcome> {
+  const started = Date.now();
+  const result = await session.request('resources/read', { uri: args.uri }, ReadResourceResultSchema, timeoutMs);
+  const elapsed_ms = Date.now() - started;
+  return { result, resource_templates: await session.listAll('resource_templates', timeoutMs), elapsed_ms };
+}
+
+/** Check the prompt exists and its required arguments are given before asking for it. */
+async function getPrompt(session: McpSession, args: GetPromptArgs, timeoutMs: number): Promise<GetPromptOutcome> {
+  const started = Date.now();
+  const prompts = (await session.listAll('prompts', timeoutMs)) as Prompt[];
+  const prompt = prompts.find((p) => p.name === args.name);
+  if (!prompt) {
+    const names = prompts.map((p) => p.name).sort();
+    throw new McpAuditError('usage', `prompt '${args.name}' not found on the server; it has ${names.length ? `these prompts: ${names.join(', ')}` : 'no prompts'}`, { available_prompts: names });
+  }
+  const declared = prompt.arguments ?? [];
+  const missing = declared.filter((a) => a.required && (args.arguments[a.name] === undefined || args.arguments[a.name] === null)).map((a) => a.name);
+  if (missing.length) {
+    throw new McpAuditError('usage', `prompt '${args.name}' requires argument(s) ${missing.join(', ')} in prompt_arguments; it declares: ${declared.map((a) => `${a.name}${a.required ? ' (required)' : ''}`).join(', ')}`);
+  }
+  const unknown = Object.keys(args.arguments).filter((k) => !declared.some((a) => a.name === k));
+  if (unknown.length) {
+    throw new McpAuditError('usage', `prompt '${args.name}' has no argument(s) ${unknown.join(', ')}; it declares: ${declared.map((a) => a.name).join(', ') || 'none'}`);
+  }
+  const result = await session.request('prompts/get', { name: args.name, arguments: args.arguments }, GetPromptResultSchema, timeoutMs);
+  return { prompt, result, elapsed_ms: Date.now() - started };
+}
+
+/** Several operations on one session, in order; used by mcp_test_suite. */
+async function batch(session: McpSession, args: { items: BatchItem[] }, timeoutMs: number): Promise<BatchResult> {
+  const out: BatchResult = [];
+  for (const item of args.items) {
+    try {
+      if (item.op === ('batch' as string) || !isOperation(item.op)) throw new McpAuditError('usage', `unknown operation '${item.op}'`);
+      out.push({ ok: true, data: await executeOperation(session, item.op, item.args as never, timeoutMs) });
+    } catch (e) {
+      if (!(e instanceof McpAuditError)) throw e;
+      // A dead server ends the batch: later steps would only repeat the same error.
+      out.push({ ok: false, error: { kind: e.kind, message: e.message, details: e.details } });
+      if (e.kind === 'exited') break;
+    }
+  }
+  return out;
+}
+
 const OPERATIONS: { [K in OperationName]: (s: McpSession, a: OperationMap[K]['args'], timeoutMs: number) => Promise<OperationMap[K]['result']> } = {
   server_info: serverInfo,
   call_tool: callTool,
   list_tools: async (s, _a, t) => ({ tools: await s.tools(t) }),
+  read_resource: readResource,
+  get_prompt: getPrompt,
+  batch,
 };
 
 export function isOperation(name: unknown): name is OperationName {

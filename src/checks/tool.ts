@@ -1,0 +1,44 @@
+/** Did a tool call pass? Shared by mcp_test_tool and mcp_test_suite. */
+import type { CallToolOutcome } from '../operations';
+import { matchExpected } from './expected';
+
+export interface ToolExpectations {
+  expected_result?: unknown;
+  expect_error?: boolean;
+}
+
+export interface ToolVerdict {
+  passed: boolean;
+  /** A tool not annotated read-only may have changed something. */
+  changed: boolean;
+  msg?: string;
+  tool_result: { content: unknown[]; structured_content: unknown; is_error: boolean };
+  validation: { valid: boolean; matches_expected: boolean | null; errors: string[]; warnings: string[] };
+}
+
+function textPreview(result: Record<string, any>): string {
+  const text = (result.content ?? []).filter((c: any) => c.type === 'text').map((c: any) => c.text).join(' ');
+  return text.length > 300 ? text.slice(0, 300) + '…' : text || '(no text content)';
+}
+
+export function judgeToolCall(name: string, outcome: CallToolOutcome, expect: ToolExpectations): ToolVerdict {
+  const result = outcome.result ?? {};
+  const isError = result.isError === true;
+  const errors = [...outcome.output_errors];
+  if (isError && !expect.expect_error) errors.push(`the tool answered isError: true: ${textPreview(result)}`);
+  if (!isError && expect.expect_error) errors.push('expect_error is true but the tool did not answer isError');
+  let matches: boolean | null = null;
+  if (expect.expected_result !== null && expect.expected_result !== undefined) {
+    const check = matchExpected(expect.expected_result, result as any);
+    matches = check.matches;
+    if (!check.matches) errors.push(`expected_result does not match: ${check.reason}`);
+  }
+  const passed = errors.length === 0;
+  return {
+    passed,
+    changed: outcome.tool.annotations?.readOnlyHint !== true,
+    ...(passed ? {} : { msg: `tool '${name}' test failed: ${errors.join('; ')}` }),
+    tool_result: { content: result.content ?? [], structured_content: result.structuredContent ?? null, is_error: isError },
+    validation: { valid: outcome.output_errors.length === 0, matches_expected: matches, errors, warnings: [] },
+  };
+}
