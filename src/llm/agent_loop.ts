@@ -3,6 +3,7 @@
  * for, feed the results back, until the model answers without tool calls or
  * max_iterations requests have been made. One iteration = one LLM request.
  */
+import { ModuleFailure } from '../errors';
 import type { ChatClient, ToolCall } from './chat';
 import type { ToolExecution } from './mcp_tools';
 
@@ -26,6 +27,8 @@ export interface AgentRun {
   toolCalls: ToolCallRecord[];
   /** The stop/finish reason of the last turn. */
   stopReason: string | null;
+  /** Why the run stopped early (the LLM API or the MCP server failed); the calls made until then are kept. */
+  failure?: ModuleFailure;
 }
 
 const RESULT_PREVIEW = 2000;
@@ -34,19 +37,25 @@ const shorten = (text: string) => (text.length > RESULT_PREVIEW ? `${text.slice(
 export async function runAgentLoop(client: ChatClient, runTool: (call: ToolCall) => Promise<ToolExecution>, maxIterations: number): Promise<AgentRun> {
   const toolCalls: ToolCallRecord[] = [];
   let stopReason: string | null = null;
-  for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    const turn = await client.next();
-    stopReason = turn.stopReason;
-    if (!turn.toolCalls.length) return { finalAnswer: turn.text, iterations: iteration, toolCalls, stopReason };
-    const answers = [];
-    // One at a time, in the model's order: tools have side effects and may depend on each other.
-    for (const call of turn.toolCalls) {
-      const done = await runTool(call);
-      toolCalls.push({ name: call.name, arguments: call.arguments, is_error: done.isError, reached_server: done.sent, result: shorten(done.text), iteration });
-      answers.push({ call, text: done.text, isError: done.isError });
+  let iteration = 0;
+  try {
+    while (iteration < maxIterations) {
+      iteration++;
+      const turn = await client.next();
+      stopReason = turn.stopReason;
+      if (!turn.toolCalls.length) return { finalAnswer: turn.text, iterations: iteration, toolCalls, stopReason };
+      const answers = [];
+      // One at a time, in the model's order: tools have side effects and may depend on each other.
+      for (const call of turn.toolCalls) {
+        const done = await runTool(call);
+        toolCalls.push({ name: call.name, arguments: call.arguments, is_error: done.isError, reached_server: done.sent, result: shorten(done.text), iteration });
+        answers.push({ call, text: done.text, isError: done.isError });
+      }
+      client.answerToolCalls(answers);
     }
-    // Answered even on the last iteration, so the history stays well-formed for anyone extending the loop.
-    client.answerToolCalls(answers);
+  } catch (e) {
+    if (!(e instanceof ModuleFailure)) throw e;
+    return { finalAnswer: null, iterations: iteration, toolCalls, stopReason, failure: e };
   }
-  return { finalAnswer: null, iterations: maxIterations, toolCalls, stopReason };
+  return { finalAnswer: null, iterations: iteration, toolCalls, stopReason };
 }

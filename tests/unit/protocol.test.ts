@@ -258,6 +258,18 @@ describe('the runtime, end to end', () => {
     expect(result.msg).toMatch(/\/nonexistent\/cmd.*(not found|does not exist)/);
   });
 
+  it('keeps booleans of the result intact when a no_log dict holds a boolean', () => {
+    const { result } = runWith('e2e-nolog-bool.json', {
+      _ansible_module_name: 'mcp_test_tool',
+      tool_name: 'echo',
+      server_env: { DEBUG: true, TOKEN: 's3cr3t-value' },
+      ...NOT_FOUND,
+    });
+    expect(result.failed).toBe(true);
+    expect(result.invocation.module_args.validate_schema).toBe(true);
+    expect(result.invocation.module_args.server_env).toBe('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER');
+  });
+
   it('masks a no_log value even when validation fails', () => {
     const secret = 'another-s3cr3t';
     const { stdout, result } = runWith('e2e-nolog-invalid.json', {

@@ -336,6 +336,42 @@ describe('defaults', () => {
   });
 });
 
+describe('env_fallback', () => {
+  const vars = ['MCP_AUDIT_UNIT_FIRST', 'MCP_AUDIT_UNIT_SECOND'];
+  afterEach(() => vars.forEach((v) => delete process.env[v]));
+  const options: OptionSpecs = {
+    token: { description: 't', required: true, no_log: true, env_fallback: vars },
+    retries: { description: 'r', type: 'int', default: 3, env_fallback: ['MCP_AUDIT_UNIT_SECOND'] },
+  };
+
+  it('reads the first variable that is set when the option is not given', () => {
+    process.env.MCP_AUDIT_UNIT_SECOND = 'from-second';
+    expect(check(options, {}).params.token).toBe('from-second');
+    process.env.MCP_AUDIT_UNIT_FIRST = 'from-first';
+    expect(check(options, {}).params.token).toBe('from-first');
+  });
+
+  it('prefers a given value, and satisfies required from the environment', () => {
+    process.env.MCP_AUDIT_UNIT_FIRST = 'env';
+    expect(check(options, { token: 'given' }).params.token).toBe('given');
+    expect(check(options, {}).errors).toEqual([]);
+    delete process.env.MCP_AUDIT_UNIT_FIRST;
+    expect(check(options, {}).errors).toEqual(['missing required arguments: token']);
+  });
+
+  it('coerces the environment string, before the default applies', () => {
+    process.env.MCP_AUDIT_UNIT_SECOND = '7';
+    expect(check(options, { token: 'x' }).params.retries).toBe(7);
+    process.env.MCP_AUDIT_UNIT_SECOND = 'seven';
+    expect(check(options, { token: 'x' }).errors[0]).toContain("argument 'retries' is of type str and we were unable to convert to int");
+  });
+
+  it('treats a value read from the environment as a no_log value', () => {
+    process.env.MCP_AUDIT_UNIT_FIRST = 'env-secret-value';
+    expect(check(options, {}).noLogValues.has('env-secret-value')).toBe(true);
+  });
+});
+
 describe('choices', () => {
   const options: OptionSpecs = {
     mode: { description: 'm', choices: ['a', 'b'] },

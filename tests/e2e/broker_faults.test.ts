@@ -1,0 +1,198 @@
+/**
+ * Broker acceptance: faults made real. kill -9 the server between tasks and
+ * during a call, kill -9 the broker, stale socket and pid files, modules
+ * racing to start the broker.
+ */
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, test } from 'vitest';
+import { everythingServer, scratchDir, type PlaybookRun } from './harness';
+import {
+  BROKER,
+  brokerCall,
+  brokerLog,
+  brokerProcesses,
+  countEvents,
+  everythingProcesses,
+  logEvents,
+  output,
+  processAlive,
+  readPidFile,
+  runModuleDirect,
+  Scenario,
+  sleep,
+  TOOL,
+  waitUntil,
+} from './broker-helpers';
+
+let scenarios: Scenario[] = [];
+afterEach(() => {
+  for (const s of scenarios) s.cleanup();
+  scenarios = [];
+});
+const newScenario = () => {
+  const s = new Scenario();
+  scenarios.push(s);
+  return s;
+};
+
+const echo = (name: string, message: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  [TOOL]: { ...everythingServer, tool_name: 'echo', tool_arguments: { message }, expected_result: `Echo: ${message}` },
+  ...extra,
+});
+
+describe('broker faults', () => {
+  test('server killed -9 between tasks: the next task gets a new server and says reconnected', async () => {
+    const s = newScenario();
+    const run = await s.play([
+      echo('before', 'one', { register: 'before' }),
+      { name: 'kill -9 the pooled server', 'ansible.builtin.command': 'kill -9 {{ before.connection.server_pid }}' },
+      echo('after', 'two'),
+      echo('again', 'three'),
+    ]);
+    expect(run.exitCode, output(run)).toBe(0);
+    const before = run.task('before').result.connection;
+    const after = run.task('after').result;
+    const again = run.task('again').result.connection;
+    expect(after.test_passed, output(run)).toBe(true);
+    expect(after.connection.reconnected, output(run)).toBe(true);
+    expect(after.connection.reused).toBe(false);
+    expect(after.connection.server_pid).not.toBe(before.server_pid);
+    expect(after.connection.key).toBe(before.key);
+    // The replacement is pooled in turn.
+    expect(again.reused).toBe(true);
+    expect(again.server_pid).toBe(after.connection.server_pid);
+    expect(processAlive(before.server_pid)).toBe(false);
+    expect(countEvents(s.dir, 'server started'), output(run)).toBe(2);
+    expect(countEvents(s.dir, 'broker started')).toBe(1);
+
+    await s.stopWithModule();
+    await s.expectNothingLeft();
+  });
+
+  test('server killed -9 during a call: that task fails clearly and is not replayed; the next succeeds', async () => {
+    const s = newScenario();
+    const playbook = s.play([
+      echo('before', 'one', { register: 'before' }),
+      {
+        name: 'long call',
+        [TOOL]: { ...everythingServer, tool_name: 'trigger-long-running-operation', tool_arguments: { duration: 5, steps: 5 } },
+        ignore_errors: true,
+      },
+      echo('after', 'two'),
+    ]);
+
+    // Watch the pool through the broker's own status: the long call is in flight once
+    // the entry has served one request (the echo) and has one running.
+    let victim: number | undefined;
+    const deadline = Date.now() + 120_000;
+    let done = false;
+    void playbook.finally(() => (done = true));
+    while (!victim && !done && Date.now() < deadline) {
+      try {
+        const reply = await brokerCall(s.files.socket, 'status');
+        const entry = reply.ok ? reply.result.connections[0] : undefined;
+        if (entry && entry.requests === 1 && entry.in_flight === 1 && entry.server_pid) victim = entry.server_pid;
+      } catch {
+        /* no broker yet */
+      }
+      if (!victim) await sleep(100);
+    }
+    expect(victim, 'the long call was never seen in flight').toBeTruthy();
+    await sleep(1000); // well inside the 5 s the tool takes
+    process.kill(victim!, 'SIGKILL');
+
+    const run: PlaybookRun = await playbook;
+    const long = run.task('long call');
+    expect(long.status, output(run)).toBe('failed');
+    expect(long.result.msg, output(run)).toMatch(/SIGKILL/);
+    expect(long.result.msg).toMatch(/trigger-long-running-operation|tools\/call/);
+    const before = run.task('before').result.connection;
+    expect(before.server_pid).toBe(victim);
+    const after = run.task('after').result;
+    expect(after.test_passed, output(run)).toBe(true);
+    expect(after.connection.reconnected).toBe(true);
+    expect(after.connection.reused).toBe(false);
+    expect(after.connection.server_pid).not.toBe(victim);
+    // Not replayed: the only new server is the one the next task started.
+    expect(countEvents(s.dir, 'server started'), output(run)).toBe(2);
+
+    await s.stopWithModule();
+    await s.expectNothingLeft();
+  });
+
+  test('broker killed -9: the next task starts a new broker over the stale socket and pid file', async () => {
+    const s = newScenario();
+    const run = await s.play([
+      echo('before', 'one', { register: 'before' }),
+      { name: 'status before', [BROKER]: { state: 'status' }, register: 'st' },
+      { name: 'kill -9 the broker', 'ansible.builtin.command': 'kill -9 {{ st.broker.pid }}' },
+      { name: 'stale files', 'ansible.builtin.command': `ls -a ${s.dir}` },
+      echo('after', 'two'),
+      { name: 'status after', [BROKER]: { state: 'status' } },
+    ]);
+    expect(run.exitCode, output(run)).toBe(0);
+    const socketName = s.files.socket.split('/').pop()!;
+    const pidName = s.files.pid.split('/').pop()!;
+    const stale = run.task('stale files').result.stdout_lines as string[];
+    expect(stale, output(run)).toContain(socketName);
+    expect(stale).toContain(pidName);
+
+    const first = run.task('status before').result.broker.pid;
+    const second = run.task('status after').result.broker.pid;
+    expect(second).not.toBe(first);
+    expect(processAlive(first)).toBe(false);
+    expect(readPidFile(s.dir)).toBe(second);
+    const after = run.task('after').result;
+    expect(after.test_passed, output(run)).toBe(true);
+    expect(after.connection.reused).toBe(false);
+    expect(after.connection.server_pid).not.toBe(run.task('before').result.connection.server_pid);
+    expect(logEvents(s.dir).filter((e) => e.event === 'broker started').map((e) => e.pid)).toEqual([first, second]);
+    // The dead broker's server does not outlive it.
+    const orphan = run.task('before').result.connection.server_pid;
+    expect(await waitUntil(() => !processAlive(orphan), 10_000), brokerLog(s.dir)).toBe(true);
+
+    // Again from outside the playbook, and this time the pid file names a live process
+    // that is not a broker (a recycled pid).
+    process.kill(second, 'SIGKILL');
+    expect(await waitUntil(() => !processAlive(second), 10_000)).toBe(true);
+    expect(statSync(s.files.socket).isSocket()).toBe(true);
+    writeFileSync(s.files.pid, `${process.pid}\n`);
+    const next = await s.play([echo('after recycled pid', 'three'), { name: 'status', [BROKER]: { state: 'status' } }]);
+    expect(next.exitCode, output(next)).toBe(0);
+    const third = next.task('status').result.broker.pid;
+    expect([first, second, process.pid]).not.toContain(third);
+    expect(readPidFile(s.dir)).toBe(third);
+    expect(countEvents(s.dir, 'broker started')).toBe(3);
+    expect(brokerProcesses(s.runId).map((p) => p.pid)).toEqual([third]);
+
+    await s.stopWithModule();
+    await s.expectNothingLeft();
+    expect(existsSync(s.files.socket)).toBe(false);
+    expect(existsSync(s.files.pid)).toBe(false);
+  });
+
+  test('modules starting the broker at the same time end with one broker', async () => {
+    const cwd = scratchDir('mcp-audit-e2e-race-');
+    for (let round = 0; round < 3; round++) {
+      const s = newScenario();
+      const env = { MCP_AUDIT_BROKER_DIR: s.dir, MCP_AUDIT_TEST_RUN: s.runId };
+      const runs = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          runModuleDirect('mcp_test_tool', { ...everythingServer, tool_name: 'echo', tool_arguments: { message: `racer ${i}` }, expected_result: `Echo: racer ${i}` }, env, cwd),
+        ),
+      );
+      const why = () => `${JSON.stringify(runs.map((r) => ({ exit: r.exitCode, msg: r.result.msg, stderr: r.stderr })), null, 1)}\n--- broker.log\n${brokerLog(s.dir)}`;
+      expect(runs.map((r) => r.result.test_passed), why()).toEqual(Array(6).fill(true));
+      expect(countEvents(s.dir, 'broker started'), why()).toBe(1);
+      const brokers = brokerProcesses(s.runId);
+      expect(brokers.map((p) => p.pid), why()).toEqual([readPidFile(s.dir)]);
+      expect(new Set(runs.map((r) => r.result.connection.server_pid)).size, why()).toBe(1);
+      expect(countEvents(s.dir, 'server started')).toBe(1);
+      expect(everythingProcesses(s.runId)).toHaveLength(1);
+
+      await s.stopWithModule();
+      await s.expectNothingLeft();
+    }
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * ansible-doc against the installed collection: every module in
+ * plugins/modules renders (its generated sidecar docs parse) and shows its
+ * options, examples and return values; `ansible-doc -l` lists the modules.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { FQCN, INSTALLED_COLLECTION, moduleNames, runAnsibleCli } from './harness';
+
+const modules = moduleNames();
+
+function sidecarOptions(name: string): string[] {
+  const sidecar = parse(readFileSync(join(INSTALLED_COLLECTION, 'plugins', 'modules', `${name}.yml`), 'utf8'));
+  return Object.keys(sidecar.DOCUMENTATION.options ?? {}).sort();
+}
+
+describe('ansible-doc', () => {
+  test('the collection has modules', () => {
+    expect(modules).toEqual(expect.arrayContaining(['mcp_server_info', 'mcp_test_tool']));
+  });
+
+  test.each(modules)('ansible-doc %s renders with its options, examples and return values', async (name) => {
+    const { exitCode, stdout, stderr } = await runAnsibleCli('ansible-doc', [`${FQCN}.${name}`]);
+    const out = `${stdout}\n${stderr}`;
+    expect(exitCode, out).toBe(0);
+    expect(out).not.toMatch(/Traceback|ERROR!|\[WARNING\]/);
+    expect(stdout).toContain(`> ${FQCN}.${name}`.toUpperCase());
+    const options = sidecarOptions(name);
+    expect(options.length).toBeGreaterThan(0);
+    for (const option of options) expect(stdout, option).toMatch(new RegExp(`^[-=] ${option}$`, 'm'));
+    expect(stdout).toMatch(/^EXAMPLES:/m);
+    expect(stdout).toMatch(/^RETURN VALUES:/m);
+
+    // The machine-readable form agrees with the sidecar file.
+    const json = await runAnsibleCli('ansible-doc', ['--json', `${FQCN}.${name}`]);
+    expect(json.exitCode, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout)[`${FQCN}.${name}`];
+    expect(Object.keys(doc.doc.options).sort()).toEqual(options);
+    expect(doc.doc.module).toBe(name);
+    expect(doc.return).toBeTruthy();
+  });
+
+  test('ansible-doc -l tosin2013.mcp_audit lists every module', async () => {
+    const { exitCode, stdout, stderr } = await runAnsibleCli('ansible-doc', ['-l', FQCN]);
+    expect(exitCode, stderr).toBe(0);
+    const listed = stdout
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0])
+      .filter((n) => n.startsWith(`${FQCN}.`))
+      .sort();
+    expect(listed, `ansible-doc -l printed:\n${stdout}\n${stderr}`).toEqual(modules.map((m) => `${FQCN}.${m}`));
+  });
+});
