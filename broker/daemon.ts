@@ -12,7 +12,32 @@ import type { ServerDefinition } from '../src/server_definition';
 import { acquireLock, isBrokerProcess, releaseLock } from './lockfile';
 import { BrokerLog } from './log';
 import { Pool } from './pool';
-import { serveSocket } from './server';
+import { RequestError, serveSocket } from './server';
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Check the shape of what the pool is given before it creates an entry: a
+ * malformed request must not leave a half-made entry behind (it would keep the
+ * pool from ever being empty and break every later status request).
+ */
+function serverParam(params: unknown): ServerDefinition {
+  const server = isObject(params) ? params.server : undefined;
+  if (!isObject(server) || !['stdio', 'sse', 'http'].includes(server.transport as string)) {
+    throw new RequestError('params.server must be a server definition with transport stdio, sse or http');
+  }
+  return server as unknown as ServerDefinition;
+}
+
+function runParams(params: unknown): RunParams {
+  const server = serverParam(params);
+  const { settings, op, args } = params as Record<string, unknown>;
+  if (!isObject(settings) || !['timeoutMs', 'idleTimeoutMs', 'maxRetries'].every((k) => Number.isFinite(settings[k]))) {
+    throw new RequestError('params.settings must hold numeric timeoutMs, idleTimeoutMs and maxRetries');
+  }
+  if (typeof op !== 'string') throw new RequestError('params.op must be an operation name');
+  return { server, settings: settings as unknown as RunParams['settings'], op: op as RunParams['op'], args };
+}
 
 const idleExitMs = () => Math.max(1, Number(process.env.MCP_AUDIT_BROKER_IDLE_EXIT ?? 60)) * 1000;
 
@@ -95,7 +120,7 @@ export async function runBroker(): Promise<void> {
       case 'ping':
         return { pid: process.pid, version: VERSION };
       case 'run': {
-        const p = params as RunParams;
+        const p = runParams(params);
         return pool.run(p.server, p.settings, p.op, p.args);
       }
       case 'status':
@@ -108,7 +133,7 @@ export async function runBroker(): Promise<void> {
           connections: pool.status(),
         };
       case 'close':
-        return { closed: await pool.close((params as { server: ServerDefinition }).server) };
+        return { closed: await pool.close(serverParam(params)) };
       case 'stop': {
         const closed = await pool.closeAll();
         setImmediate(() => void shutdown('stop requested'));

@@ -68,7 +68,12 @@ export class Pool {
         const data = await executeOperation(session, op, args as never, settings.timeoutMs);
         return { data, connection: this.report(entry, session, reused, reconnected, attempts) };
       } catch (e) {
-        if (!(e instanceof McpAuditError) || e.kind !== 'exited') throw e;
+        if (!(e instanceof McpAuditError)) throw e;
+        // The server was reached: say how, even when the request failed (unknown tool, bad arguments).
+        if (e.kind !== 'exited') {
+          e.details.connection = this.report(entry, session, reused, reconnected, attempts);
+          throw e;
+        }
         this.log.write('server lost', { key: entry.key.slice(0, 12), during: op, ...exitFields(session) });
         // Nothing with side effects was sent (a list request found the server dead): replace it and run once more.
         if (e.reachedServer || settings.maxRetries === 0) throw e;

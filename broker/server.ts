@@ -10,7 +10,11 @@ import { VERSION } from '../src/version';
 
 export type Handler = (method: BrokerRequest['method'], params: any) => Promise<unknown>;
 
+/** A well-framed request whose params are not what its method needs. */
+export class RequestError extends Error {}
+
 function toBrokerError(e: unknown): BrokerError {
+  if (e instanceof RequestError) return { kind: 'request', message: `malformed request: ${e.message}` };
   if (e instanceof McpAuditError) return e.toJSON();
   if (e instanceof Error && e.name === 'ModuleFailure') return { kind: 'usage', message: e.message, details: (e as any).details };
   return { kind: 'internal', message: `internal broker error: ${e instanceof Error ? e.message : String(e)}` };

@@ -4,6 +4,7 @@
  * the module exits (connection_reuse: false). Heavy code (the MCP SDK, ajv)
  * is imported only on the path that needs it.
  */
+import { McpAuditError } from './errors';
 import type { OperationMap, OperationName } from './operations';
 import { serverFromParams, settingsFromParams, type ConnectionSettings, type ServerDefinition } from './server_definition';
 
@@ -28,9 +29,12 @@ async function runDirect<K extends OperationName>(def: ServerDefinition, setting
   const { executeOperation } = await import('./operations');
   const { openWithRetries } = await import('./mcp/connect');
   const { session, attempts } = await openWithRetries(def, settings);
+  const connection = { reused: false, pooled: false, attempts, server_pid: session.pid ?? null };
   try {
-    const data = await executeOperation(session, op, args, settings.timeoutMs);
-    return { data, connection: { reused: false, pooled: false, attempts, server_pid: session.pid ?? null } };
+    return { data: await executeOperation(session, op, args, settings.timeoutMs), connection };
+  } catch (e) {
+    if (e instanceof McpAuditError && e.kind !== 'exited') e.details.connection = connection;
+    throw e;
   } finally {
     await session.close();
   }

@@ -23,7 +23,7 @@ export const openAiEndpoint = (s: ChatSettings): Endpoint => ({ url: joinUrl(s.b
  * Azure's version-less v1 API, which takes the model in the body like OpenAI.
  */
 export function azureEndpoint(s: ChatSettings): Endpoint {
-  const headers = s.apiKey ? { 'api-key': s.apiKey } : {};
+  const headers: Record<string, string> = s.apiKey ? { 'api-key': s.apiKey } : {};
   const base = s.baseUrl.replace(/\/+$/, '');
   if (/\/openai\/v1$/.test(base)) return { url: `${base}/chat/completions`, headers };
   const version = encodeURIComponent(s.apiVersion ?? '');
