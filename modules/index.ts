@@ -6,6 +6,7 @@ import mcp_test_prompt from './mcp_test_prompt';
 import mcp_test_resource from './mcp_test_resource';
 import mcp_test_suite from './mcp_test_suite';
 import mcp_test_tool from './mcp_test_tool';
+import mcp_test_llm_integration from './mcp_test_llm_integration';
 
 export const MODULES: Record<string, ModuleDefinition<any>> = {
   mcp_broker,
@@ -14,6 +15,7 @@ export const MODULES: Record<string, ModuleDefinition<any>> = {
   mcp_test_resource,
   mcp_test_suite,
   mcp_test_tool,
+  mcp_test_llm_integration,
 };
 
 /** Modules in the `mcp` action group (module_defaults: group/tosin2013.mcp_audit.mcp). */

@@ -1,8 +1,8 @@
 import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
-import { judgePrompt } from '../src/checks/prompt';
-import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
+import { judgePrompt, promptArguments } from '../src/checks/prompt';
+import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
 
 export default defineModule({
   name: 'mcp_test_prompt',
@@ -47,16 +47,12 @@ export default defineModule({
 
   async run(p) {
     const started = performance.now();
-    const args = Object.fromEntries(Object.entries(p.prompt_arguments ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    const args = promptArguments(p.prompt_arguments);
     try {
       const { data, connection } = await runOnServer(p, 'get_prompt', { name: p.prompt_name, arguments: args });
       const verdict = judgePrompt(p.prompt_name, data.result, p);
       return {
-        failed: !verdict.passed,
-        success: true,
-        test_passed: verdict.passed,
-        status: verdict.passed ? 'passed' : 'failed',
-        ...(verdict.msg ? { msg: verdict.msg } : {}),
+        ...testOutcome(verdict),
         prompt_name: p.prompt_name,
         ...(data.result.description ? { description: data.result.description } : {}),
         messages: verdict.messages,

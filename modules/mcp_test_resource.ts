@@ -2,7 +2,7 @@ import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
 import { judgeResource } from '../src/checks/resource';
-import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
+import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
 
 export default defineModule({
   name: 'mcp_test_resource',
@@ -54,11 +54,7 @@ export default defineModule({
       const { data, connection } = await runOnServer(p, 'read_resource', { uri: p.resource_uri });
       const verdict = judgeResource(p.resource_uri, data.result, p);
       return {
-        failed: !verdict.passed,
-        success: true,
-        test_passed: verdict.passed,
-        status: verdict.passed ? 'passed' : 'failed',
-        ...(verdict.msg ? { msg: verdict.msg } : {}),
+        ...testOutcome(verdict),
         resource_uri: p.resource_uri,
         content_type: verdict.content_type,
         contents: verdict.contents,

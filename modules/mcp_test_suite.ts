@@ -5,7 +5,7 @@ import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '
 import { runOnServer } from '../src/connection';
 import { judgeToolCall } from '../src/checks/tool';
 import { judgeResource } from '../src/checks/resource';
-import { judgePrompt } from '../src/checks/prompt';
+import { judgePrompt, promptArguments } from '../src/checks/prompt';
 import { junitXml, type JUnitCase } from '../src/junit';
 import { ModuleFailure } from '../src/errors';
 import type { BatchItem, BatchResult, CallToolOutcome, GetPromptOutcome, ReadResourceOutcome } from '../src/operations';
@@ -47,10 +47,8 @@ function itemFor(t: SuiteTest, i: number, checkMode: boolean): BatchItem {
       return { op: 'call_tool', args: { name: needs('name'), arguments: t.arguments ?? {}, check_mode: checkMode, validate_input: true, validate_output: true } };
     case 'resource':
       return { op: 'read_resource', args: { uri: needs('uri') } };
-    case 'prompt': {
-      const args = Object.fromEntries(Object.entries(t.arguments ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-      return { op: 'get_prompt', args: { name: needs('name'), arguments: args } };
-    }
+    case 'prompt':
+      return { op: 'get_prompt', args: { name: needs('name'), arguments: promptArguments(t.arguments) } };
   }
 }
 

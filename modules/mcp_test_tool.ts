@@ -2,7 +2,7 @@ import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
 import { judgeToolCall } from '../src/checks/tool';
-import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
+import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
 
 export default defineModule({
   name: 'mcp_test_tool',
@@ -124,11 +124,7 @@ export default defineModule({
     return {
       ...base,
       changed: verdict.changed,
-      failed: !verdict.passed,
-      success: true,
-      test_passed: verdict.passed,
-      status: verdict.passed ? 'passed' : 'failed',
-      ...(verdict.msg ? { msg: verdict.msg } : {}),
+      ...testOutcome(verdict),
       tool_result: verdict.tool_result,
       validation: verdict.validation,
     };

@@ -2,6 +2,17 @@
 import type { ModuleResult, ReturnSpec } from './ansible/spec';
 import { ModuleFailure } from './errors';
 
+/** The 1.1.x test keys from a verdict: a test that did not pass fails its task. */
+export function testOutcome(verdict: { passed: boolean; msg?: string }): ModuleResult {
+  return {
+    failed: !verdict.passed,
+    success: true,
+    test_passed: verdict.passed,
+    status: verdict.passed ? 'passed' : 'failed',
+    ...(verdict.msg ? { msg: verdict.msg } : {}),
+  };
+}
+
 /** Seconds since `started` (a performance.now() value), rounded to the millisecond. */
 export const seconds = (started: number) => Math.round(performance.now() - started) / 1000;
 

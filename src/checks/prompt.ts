@@ -1,6 +1,11 @@
 /** Did a prompt pass? Shared by mcp_test_prompt and mcp_test_suite. */
 import { compileRegex } from './regex';
 
+/** MCP prompt arguments are strings; YAML gives numbers and booleans too. */
+export function promptArguments(args: Record<string, unknown> | null | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(args ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
 export interface PromptVerdict {
   passed: boolean;
   msg?: string;

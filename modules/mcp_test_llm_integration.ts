@@ -1,0 +1,239 @@
+import { defineModule } from '../src/ansible/spec';
+import { maskSecrets } from '../src/ansible/protocol';
+import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
+import { ModuleFailure } from '../src/errors';
+import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
+import { apiKeySource, chatClient, DEFAULT_AZURE_API_VERSION, llmSettings, LLM_PROVIDERS } from '../src/llm/providers';
+
+export default defineModule({
+  name: 'mcp_test_llm_integration',
+  short_description: 'Let an LLM drive an MCP server\'s tools and check what it did',
+  description: [
+    'Sends O(test_prompt) to an LLM together with the MCP server\'s tools, runs every tool call the model asks for on the server, feeds the results back, and repeats until the model answers without tool calls or O(max_iterations) LLM requests were made.',
+    'Speaks three wire formats directly (no Python or LiteLLM needed): OpenAI chat completions (C(openai), C(vllm), C(openrouter), and C(azure) with its C(api-key) header and C(api-version) parameter), Anthropic Messages (C(anthropic)) and Ollama\'s native C(/api/chat) (C(ollama)).',
+    'Tool calls run on the same MCP session as the rest of the task (pooled by the broker when O(connection_reuse=true)). A call the server refuses (unknown tool, arguments that do not match the tool\'s C(inputSchema)) is answered to the model as an error, as an MCP host would.',
+    'The task fails when the test does not pass: a tool in O(expected_tool_calls) was not called, the final answer does not match, or the model gave no final answer within O(max_iterations). It also fails when the LLM API answers an HTTP error or cannot be reached.',
+    'C(changed) is true when the model called a tool that is not annotated C(readOnlyHint: true).',
+  ],
+  supports_check_mode: true,
+  check_mode_support: 'partial',
+  check_mode_details: 'Only lists the server\'s tools and checks the LLM settings; the model is not asked and no tool is called.',
+  notes: [
+    'The API key is sent in a request header only, never in a URL, and never appears in results or error messages, also when it comes from an environment variable.',
+  ],
+  options: {
+    test_prompt: { description: 'The prompt sent to the model as the user message. The model may use the server\'s tools to answer it.', type: 'str', required: true },
+    llm_provider: {
+      description: [
+        'The LLM API to use. C(openai), C(vllm), C(openrouter) and C(azure) share the OpenAI chat-completions client; C(anthropic) uses the Messages API; C(ollama) uses Ollama\'s native C(/api/chat).',
+      ],
+      type: 'str',
+      default: 'ollama',
+      choices: [...LLM_PROVIDERS],
+    },
+    llm_model: {
+      description: ['The model, as the provider names it (for example C(gpt-4o-mini), C(claude-sonnet-4-5), C(qwen2.5)). For C(azure), the deployment name.'],
+      type: 'str',
+      required: true,
+    },
+    llm_api_key: {
+      description: [
+        'API key for the provider. Keep it in Ansible Vault.',
+        'When not given, read from the environment of the module, by provider: E(OPENAI_API_KEY), E(ANTHROPIC_API_KEY), E(OLLAMA_API_KEY), E(VLLM_API_KEY), E(OPENROUTER_API_KEY), E(AZURE_OPENAI_API_KEY).',
+        'Required (here or in the environment) for C(openai), C(anthropic), C(openrouter) and C(azure).',
+      ],
+      type: 'str',
+      no_log: true,
+    },
+    llm_base_url: {
+      description: [
+        'Base URL of the API. Defaults: C(https://api.openai.com/v1), C(https://api.anthropic.com), C(http://localhost:11434) (ollama), C(http://localhost:8000/v1) (vllm), C(https://openrouter.ai/api/v1).',
+        'Required for C(azure): the resource endpoint, for example C(https://my-resource.openai.azure.com) (or C(.../openai/v1) for Azure\'s v1 API).',
+      ],
+      type: 'str',
+    },
+    llm_api_version: { description: 'Azure OpenAI C(api-version) query parameter. Only for O(llm_provider=azure).', type: 'str', default: DEFAULT_AZURE_API_VERSION },
+    llm_timeout: { description: 'Seconds to wait for each LLM API request.', type: 'int', default: 120 },
+    system_prompt: { description: 'System prompt for the model.', type: 'str' },
+    expected_tool_calls: {
+      description: ['Names of tools the model must have called. A call counts when it reached the server (a refused call does not).'],
+      type: 'list',
+      elements: 'str',
+    },
+    validate_result: {
+      description: [
+        'Check the final answer against O(expected_answer) and/or O(expected_answer_regex); one of them is required when true.',
+        'When not set, the answer is checked whenever one of them is given.',
+      ],
+      type: 'bool',
+    },
+    expected_answer: { description: 'Text the final answer must contain (case-insensitive).', type: 'str' },
+    expected_answer_regex: {
+      description: 'Regular expression (JavaScript syntax) the final answer must match somewhere. Start it with (?i) to match case-insensitively.',
+      type: 'str',
+    },
+    max_iterations: { description: 'Most LLM requests to make. The test fails when the model is still calling tools after this many.', type: 'int', default: 5 },
+    ...CONNECTION_OPTIONS,
+  },
+  required_if: [...CONNECTION_REQUIRED_IF, ['validate_result', true, ['expected_answer', 'expected_answer_regex'], true]],
+  examples: `
+- name: Can a model add with server-everything's get-sum? (local Ollama, no key)
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_command: npx -y @modelcontextprotocol/server-everything
+    test_prompt: What is 15 plus 27? Use the get-sum tool.
+    llm_provider: ollama
+    llm_model: qwen2.5
+    expected_tool_calls: [get-sum]
+    expected_answer: "42"
+
+- name: The same with OpenAI (key from Ansible Vault)
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_command: npx -y @modelcontextprotocol/server-everything
+    test_prompt: Echo the word 'ansible' back to me with the echo tool.
+    llm_provider: openai
+    llm_model: gpt-4o-mini
+    llm_api_key: "{{ vault_openai_api_key }}"
+    expected_tool_calls: [echo]
+    validate_result: true
+    expected_answer_regex: "(?i)echo: ansible"
+  register: llm
+
+- name: Anthropic, key from ANTHROPIC_API_KEY in the environment
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_url: http://localhost:3001/mcp
+    transport: http
+    test_prompt: List the files in /data and tell me how many there are.
+    llm_provider: anthropic
+    llm_model: claude-sonnet-4-5
+    system_prompt: Answer in one sentence.
+    max_iterations: 8
+  environment:
+    ANTHROPIC_API_KEY: "{{ vault_anthropic_api_key }}"
+
+- name: Azure OpenAI deployment
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_command: node
+    server_args: [/opt/servers/my-server.js]
+    test_prompt: What is the status of order 1234?
+    llm_provider: azure
+    llm_base_url: https://my-resource.openai.azure.com
+    llm_model: my-gpt-4o-deployment
+    llm_api_key: "{{ vault_azure_openai_key }}"
+    expected_tool_calls: [get_order_status]
+`,
+  returns: {
+    ...CONNECTION_RETURNS,
+    success: { description: 'Whether the run completed: the LLM API and the MCP server answered every request (1.1.x compatible).', returned: 'always', type: 'bool', sample: true },
+    status: { description: 'C(passed), C(failed) or C(skipped) (check mode).', returned: 'always', type: 'str', sample: 'passed' },
+    test_passed: { description: 'Whether the run met every expectation.', returned: 'always', type: 'bool', sample: true },
+    llm_provider: { description: 'The provider used.', returned: 'always', type: 'str', sample: 'openai' },
+    llm_model: { description: 'The model used.', returned: 'always', type: 'str', sample: 'gpt-4o-mini' },
+    llm_api_key_source: {
+      description: 'Where the API key came from: C(llm_api_key), the environment variable\'s name, or null when none was used. Never the key.',
+      returned: 'when the settings were valid',
+      type: 'str',
+      sample: 'OPENAI_API_KEY',
+    },
+    tools_available: { description: 'Names of the tools the server offered the model.', returned: 'when the server was contacted', type: 'list', elements: 'str', sample: ['echo', 'get-sum'] },
+    tools_called: {
+      description: 'Every tool call the model asked for, in order.',
+      returned: 'when the model was asked',
+      type: 'list',
+      elements: 'dict',
+      contains: {
+        name: { description: 'The tool.', returned: 'always', type: 'str', sample: 'echo' },
+        arguments: { description: 'The arguments the model gave.', returned: 'always', type: 'dict', sample: { message: 'hi' } },
+        is_error: { description: 'The call failed: the tool answered C(isError), or the call was refused.', returned: 'always', type: 'bool', sample: false },
+        reached_server: { description: 'False when the call was refused before reaching the server (unknown tool, arguments not matching the C(inputSchema)).', returned: 'always', type: 'bool', sample: true },
+        result: { description: 'What the model was told (the tool\'s text content), shortened to 2000 characters.', returned: 'always', type: 'str', sample: 'Echo: hi' },
+        iteration: { description: 'The LLM request that asked for the call.', returned: 'always', type: 'int', sample: 1 },
+      },
+    },
+    tool_calls_made: { description: 'Names of the tools called, in order (1.1.x compatible).', returned: 'when the model was asked', type: 'list', elements: 'str', sample: ['echo'] },
+    final_answer: { description: 'The model\'s answer without tool calls; null when it gave none.', returned: 'when the model was asked', type: 'str', sample: 'The tool said: Echo: hi' },
+    iterations: { description: 'LLM requests made.', returned: 'when the model was asked', type: 'int', sample: 2 },
+    total_iterations: { description: 'Same as C(iterations) (1.1.x compatible).', returned: 'when the model was asked', type: 'int', sample: 2 },
+    validation: {
+      ...VALIDATION_RETURN,
+      returned: 'when the model was asked',
+      contains: {
+        valid: { description: 'Every tool call reached the server (none was refused).', returned: 'always', type: 'bool' },
+        matches_expected: { description: 'O(expected_tool_calls) and the expected answer were met; null when neither was given.', returned: 'always', type: 'bool' },
+        expected_tools_called: { description: 'Every tool in O(expected_tool_calls) was called; null when none were expected.', returned: 'always', type: 'bool' },
+        answer_matches: { description: 'The final answer matched; null when it was not checked.', returned: 'always', type: 'bool' },
+        errors: { description: 'Why the test failed.', returned: 'always', type: 'list', elements: 'str' },
+        warnings: { description: 'Findings that do not fail the test (refused calls, tool errors, a cut-off answer).', returned: 'always', type: 'list', elements: 'str' },
+      },
+    },
+  },
+
+  async run(p, task) {
+    const started = performance.now();
+    const base = { llm_provider: p.llm_provider, llm_model: p.llm_model, test_passed: false, status: 'failed' };
+    const { answerRegex, checkRun } = await import('../src/llm/expectations');
+    let settings;
+    try {
+      // Settings first: a missing key or a bad URL fails before a server is started.
+      if (p.max_iterations < 1) throw new ModuleFailure(`max_iterations must be at least 1, got ${p.max_iterations}`);
+      if (p.expected_answer_regex) answerRegex(p.expected_answer_regex);
+      settings = llmSettings(p);
+    } catch (e) {
+      return mcpFailure(e, base, started);
+    }
+    // A key from the environment is no option, so the protocol layer does not know to mask it.
+    const safe = (result: Record<string, unknown>) => maskSecrets(result, new Set(settings.apiKey ? [settings.apiKey] : []));
+    const reported = { ...base, llm_api_key_source: apiKeySource(p) };
+
+    const { McpToolbox } = await import('../src/llm/mcp_tools');
+    const toolbox = new McpToolbox(p);
+    let tools;
+    try {
+      tools = await toolbox.list();
+    } catch (e) {
+      return safe(mcpFailure(e, reported, started));
+    }
+    const tools_available = tools.map((t) => t.name);
+    if (task.checkMode) {
+      return safe({
+        ...reported,
+        skipped: true,
+        success: true,
+        status: 'skipped',
+        msg: `check mode: would have asked ${p.llm_provider} model '${p.llm_model}' with the server's ${tools.length} tools; the model was not asked and no tool was called`,
+        tools_available,
+        connection: toolbox.connection,
+        execution_time: seconds(started),
+      });
+    }
+
+    const { runAgentLoop } = await import('../src/llm/agent_loop');
+    const client = await chatClient(settings, { prompt: p.test_prompt, systemPrompt: p.system_prompt ?? undefined, tools });
+    const run = await runAgentLoop(client, (call) => toolbox.call(call), p.max_iterations);
+    const readOnly = new Set(tools.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name));
+    const outcome = {
+      ...reported,
+      changed: run.toolCalls.some((c) => c.reached_server && !readOnly.has(c.name)),
+      tools_available,
+      tools_called: run.toolCalls,
+      tool_calls_made: run.toolCalls.map((c) => c.name),
+      final_answer: run.finalAnswer,
+      iterations: run.iterations,
+      total_iterations: run.iterations,
+      connection: toolbox.connection,
+    };
+    if (run.failure) return safe(mcpFailure(run.failure, outcome, started));
+
+    const validation = checkRun(run, { ...p, max_iterations: p.max_iterations }, new Set(tools_available));
+    const passed = validation.errors.length === 0;
+    return safe({
+      ...outcome,
+      failed: !passed,
+      success: true,
+      test_passed: passed,
+      status: passed ? 'passed' : 'failed',
+      ...(passed ? {} : { msg: `LLM integration test failed: ${validation.errors.join('; ')}` }),
+      validation,
+      execution_time: seconds(started),
+    });
+  },
+});
