@@ -3,6 +3,7 @@ import { maskSecrets } from '../src/ansible/protocol';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { ModuleFailure } from '../src/errors';
 import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
+import type { Expectations } from '../src/llm/expectations';
 import { apiKeySource, chatClient, DEFAULT_AZURE_API_VERSION, llmSettings, LLM_PROVIDERS } from '../src/llm/providers';
 
 export default defineModule({
@@ -155,7 +156,7 @@ export default defineModule({
     total_iterations: { description: 'Same as C(iterations) (1.1.x compatible).', returned: 'when the model was asked', type: 'int', sample: 2 },
     validation: {
       ...VALIDATION_RETURN,
-      returned: 'when the model was asked',
+      returned: 'when the run completed (the LLM API and the server answered every request)',
       contains: {
         valid: { description: 'Every tool call reached the server (none was refused).', returned: 'always', type: 'bool' },
         matches_expected: { description: 'O(expected_tool_calls) and the expected answer were met; null when neither was given.', returned: 'always', type: 'bool' },
@@ -223,7 +224,7 @@ export default defineModule({
     };
     if (run.failure) return safe(mcpFailure(run.failure, outcome, started));
 
-    const validation = checkRun(run, { ...p, max_iterations: p.max_iterations }, new Set(tools_available));
+    const validation = checkRun(run, p as Expectations, new Set(tools_available));
     const passed = validation.errors.length === 0;
     return safe({
       ...outcome,

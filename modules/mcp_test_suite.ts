@@ -183,7 +183,7 @@ export default defineModule({
       type: 'dict',
       sample: { total_tests: 4, passed: 3, failed: 1, errors: 0, skipped: 0, success_rate: 75 },
     },
-    report_path: { description: 'Where the JUnit report was written.', returned: 'when report_path was given', type: 'str' },
+    report_path: { description: 'Where the JUnit report was written.', returned: 'when report_path was given, except in check mode', type: 'str' },
   },
 
   async run(p, task) {
@@ -195,11 +195,12 @@ export default defineModule({
     try {
       ({ data: outcomes, connection } = await runOnServer(p, 'batch', { items }));
     } catch (e) {
-      // The session never came up: every test is an error, and CI still gets its report.
-      if (p.report_path && !task.checkMode && e instanceof ModuleFailure) {
-        writeReport(p.report_path, p.suite_name, tests.map((t, i) => ({ name: label(t, i), type: t.type, status: 'error', passed: false, duration: 0, error: e.message })));
-      }
-      return mcpFailure(e, { test_passed: false, status: 'failed', results: [], summary: summarize([]) }, started);
+      if (!(e instanceof ModuleFailure)) throw e;
+      // The session never came up: every test is an error, in the results and summary as in the report CI gets.
+      const errored: TestReport[] = tests.map((t, i) => ({ name: label(t, i), type: t.type, status: 'error', passed: false, duration: 0, error: e.message }));
+      const written = !!p.report_path && !task.checkMode;
+      if (written) writeReport(p.report_path, p.suite_name, errored);
+      return mcpFailure(e, { test_passed: false, status: 'failed', results: errored, summary: summarize(errored), ...(written ? { report_path: p.report_path } : {}) }, started);
     }
     const results = tests.map((t, i) => judge(t, i, outcomes[i]));
     const summary = summarize(results);
@@ -215,7 +216,7 @@ export default defineModule({
       msg: allPassed ? `${summary.passed}/${summary.total_tests} tests passed` : `${failedNames.length} of ${summary.total_tests} tests failed: ${failedNames.join(', ')}`,
       results,
       summary,
-      ...(p.report_path ? { report_path: p.report_path } : {}),
+      ...(p.report_path && !task.checkMode ? { report_path: p.report_path } : {}),
       connection,
       execution_time: seconds(started),
     };
