@@ -172,6 +172,8 @@ export class McpSession {
     const http = httpStatus(e);
     if (http === 404 && this.transport.sessionId) {
       // The server forgot our session (restart, expiry): nothing ran, so a new session may replay the request.
+      // The session is dead for good: mark it so a pool replaces it instead of retrying on it.
+      this.closed = true;
       return new McpAuditError('exited', `the server no longer knows this MCP session (HTTP 404 during ${what})`, details(), false);
     }
     if (http === 401 || http === 403) {
@@ -191,7 +193,7 @@ export class McpSession {
     }
     if (closed) return new McpAuditError('exited', `the connection to the MCP server closed during ${what}`, details(), reachedServer);
     if (e instanceof McpError) {
-      return new McpAuditError('server', `the MCP server answered ${what} with error ${e.code}: ${e.message.replace(/^MCP error -?\d+: /, '')}`, details({ error_code: e.code, error_data: e.data }), true);
+      return new McpAuditError('server', `the MCP server answered ${what} with error ${e.code}: ${e.message.replace(/^(MCP error -?\d+: )+/, '')}`, details({ error_code: e.code, error_data: e.data }), true);
     }
     const message = e instanceof Error ? e.message : String(e);
     if (/protocol version/i.test(message)) return new McpAuditError('protocol', `initialize failed: ${message}`, details());
