@@ -22,13 +22,18 @@ export class BrokerLog {
     const line = `${new Date().toISOString()} pid=${process.pid} ${event}${Object.entries(fields)
       .map(([k, v]) => ` ${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null)}`)
       .join('')}\n`;
+    const bytes = Buffer.byteLength(line);
     try {
-      if (this.written + line.length > MAX_LOG_BYTES) {
-        renameSync(this.path, `${this.path}.1`);
+      if (this.written + bytes > MAX_LOG_BYTES) {
+        try {
+          renameSync(this.path, `${this.path}.1`);
+        } catch (e: any) {
+          if (e.code !== 'ENOENT') throw e; // removed by someone else: start afresh
+        }
         this.written = 0;
       }
       appendFileSync(this.path, line, { mode: 0o600 });
-      this.written += line.length;
+      this.written += bytes;
     } catch {
       /* logging must never take the broker down */
     }

@@ -3,9 +3,9 @@
  * during a call, kill -9 the broker, stale socket and pid files, modules
  * racing to start the broker.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { everythingServer, scratchDir, type PlaybookRun } from './harness';
+import { EVERYTHING_JS, everythingServer, NODE, scratchDir, type PlaybookRun } from './harness';
 import {
   BROKER,
   brokerCall,
@@ -107,6 +107,7 @@ describe('broker faults', () => {
     expect(long.status, output(run)).toBe('failed');
     expect(long.result.msg, output(run)).toMatch(/SIGKILL/);
     expect(long.result.msg).toMatch(/trigger-long-running-operation|tools\/call/);
+    expect(long.result.server_exit).toMatchObject({ signal: 'SIGKILL' });
     const before = run.task('before').result.connection;
     expect(before.server_pid).toBe(victim);
     const after = run.task('after').result;
@@ -172,6 +173,85 @@ describe('broker faults', () => {
     expect(existsSync(s.files.pid)).toBe(false);
   });
 
+  test('broker killed -9 during a call: that task fails clearly, the next starts a new broker; the old server goes', async () => {
+    const s = newScenario();
+    const playbook = s.play([
+      echo('before', 'one', { register: 'before' }),
+      {
+        name: 'long call',
+        [TOOL]: { ...everythingServer, tool_name: 'trigger-long-running-operation', tool_arguments: { duration: 5, steps: 5 } },
+        ignore_errors: true,
+      },
+      echo('after', 'two'),
+    ]);
+    let broker: number | undefined;
+    let server: number | undefined;
+    let done = false;
+    void playbook.finally(() => (done = true));
+    const deadline = Date.now() + 120_000;
+    while (!broker && !done && Date.now() < deadline) {
+      try {
+        const reply = await brokerCall(s.files.socket, 'status');
+        const entry = reply.ok ? reply.result.connections[0] : undefined;
+        if (entry && entry.requests === 1 && entry.in_flight === 1) [broker, server] = [reply.result.pid, entry.server_pid];
+      } catch {
+        /* no broker yet */
+      }
+      if (!broker) await sleep(100);
+    }
+    expect(broker, 'the long call was never seen in flight').toBeTruthy();
+    await sleep(1000);
+    process.kill(broker!, 'SIGKILL');
+
+    const run: PlaybookRun = await playbook;
+    const long = run.task('long call');
+    expect(long.status, output(run)).toBe('failed');
+    expect(long.result.msg, output(run)).toMatch(/broker exited before answering/);
+    const after = run.task('after').result;
+    expect(after.test_passed, output(run)).toBe(true);
+    expect(after.connection.server_pid).not.toBe(server);
+    expect(logEvents(s.dir).filter((e) => e.event === 'broker started')).toHaveLength(2);
+    expect(readPidFile(s.dir)).not.toBe(broker);
+    // The dead broker's server does not stay behind.
+    expect(await waitUntil(() => !processAlive(server!), 10_000), brokerLog(s.dir)).toBe(true);
+
+    await s.stopWithModule();
+    await s.expectNothingLeft();
+  });
+
+  test('max_connection_retries: a server that fails its first start is retried; one that always fails leaves no pool entry', async () => {
+    const s = newScenario();
+    const work = scratchDir('mcp-audit-e2e-retry-');
+    const flag = `${work}/started-once`;
+    const flaky = {
+      server_command: 'sh',
+      server_args: ['-c', `if [ -e ${flag} ]; then exec ${NODE} ${EVERYTHING_JS}; else touch ${flag}; echo first start fails >&2; exit 1; fi`],
+    };
+    const broken = { server_command: 'sh', server_args: ['-c', 'echo always broken >&2; exit 3'] };
+    const run = await s.play([
+      { name: 'flaky', [TOOL]: { ...flaky, tool_name: 'echo', tool_arguments: { message: 'x' }, expected_result: 'Echo: x' } },
+      { name: 'flaky again', [TOOL]: { ...flaky, tool_name: 'echo', tool_arguments: { message: 'y' }, expected_result: 'Echo: y' } },
+      { name: 'broken', [TOOL]: { ...broken, tool_name: 'echo', max_connection_retries: 2 }, ignore_errors: true },
+      { name: 'status', [BROKER]: { state: 'status' } },
+    ]);
+    rmSync(work, { recursive: true, force: true });
+    expect(run.exitCode, output(run)).toBe(0);
+    expect(run.task('flaky').result.connection).toMatchObject({ pooled: true, reused: false, attempts: 2 });
+    expect(run.task('flaky again').result.connection).toMatchObject({ reused: true, attempts: 0 });
+    const broken_ = run.task('broken');
+    expect(broken_.status).toBe('failed');
+    expect(broken_.result.msg, output(run)).toMatch(/after 3 attempts/);
+    expect(broken_.result.msg).toMatch(/always broken/);
+    // Only the flaky (now healthy) server is pooled; the broken one left nothing behind.
+    const connections = run.task('status').result.connections;
+    expect(connections, JSON.stringify(connections)).toHaveLength(1);
+    expect(connections[0].server_pid).toBe(run.task('flaky').result.connection.server_pid);
+    expect(countEvents(s.dir, 'connect retry')).toBe(3); // one for flaky, two for broken
+
+    await s.stopWithModule();
+    await s.expectNothingLeft();
+  });
+
   test('modules starting the broker at the same time end with one broker', async () => {
     const cwd = scratchDir('mcp-audit-e2e-race-');
     for (let round = 0; round < 3; round++) {
@@ -194,5 +274,6 @@ describe('broker faults', () => {
       await s.stopWithModule();
       await s.expectNothingLeft();
     }
+    rmSync(cwd, { recursive: true, force: true });
   });
 });

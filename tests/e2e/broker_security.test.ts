@@ -156,14 +156,43 @@ describe('broker security', () => {
     for (const reply of missing.replies) expect(reply).toMatchObject({ ok: false, error: { kind: 'request' } });
     expect(missing.replies[0].id).toBe(7);
 
-    // Well framed but wrong inside: an unknown method, a run without its params, close without a server.
-    const wrong = await rawExchange(sock, request('explode') + request('run', {}) + request('run', { op: 'call_tool' }) + request('close', {}), 4);
-    expect(wrong.replies).toHaveLength(4);
-    for (const reply of wrong.replies) expect(reply.ok, JSON.stringify(reply)).toBe(false);
+    // Well framed but wrong inside: an unknown method, runs without their params, close without a server.
+    const settings = { timeoutMs: 5000, idleTimeoutMs: 5000, maxRetries: 0, reuse: true };
+    const wrong = await rawExchange(
+      sock,
+      request('explode') +
+        request('run', {}) +
+        request('run', { op: 'call_tool' }) +
+        request('run', { op: 'call_tool', server: { transport: 'stdio', command: 'x' } }) +
+        request('run', { op: 'call_tool', server: 'stdio', settings }) +
+        request('close', {}) +
+        request('close', { server: null }),
+      7,
+    );
+    expect(wrong.replies).toHaveLength(7);
+    expect(wrong.replies[0]).toMatchObject({ ok: false, error: { message: expect.stringMatching(/unknown method 'explode'/) } });
+    for (const reply of wrong.replies.slice(1)) expect(reply, JSON.stringify(reply)).toMatchObject({ ok: false, error: { kind: 'request' } });
+    // Well formed, for a server that cannot start: an error for that request only.
+    const missingServer = await brokerCall(sock, 'run', {
+      op: 'call_tool',
+      server: { transport: 'stdio', command: '/nonexistent/mcp-server', args: [], cwd: '/' },
+      settings,
+      args: { name: 'echo', arguments: {} },
+    });
+    expect(missingServer).toMatchObject({ ok: false, error: { kind: 'not_found' } });
+    // None of that left anything in the pool: status still works and shows the warm server only.
+    const status = await brokerCall(sock, 'status');
+    expect(status.ok, JSON.stringify(status)).toBe(true);
+    expect(status.result.connections.map((c: any) => c.server_pid)).toEqual([r.task('warm').result.connection.server_pid]);
 
     // Several requests on one connection each get their reply, malformed ones included.
-    const mixed = await rawExchange(sock, request('ping') + 'garbage\n' + request('ping'), 3);
-    expect(mixed.replies.map((x) => x.ok)).toEqual([true, false, true]);
+    // (Replies are matched by id, not by order: an error for a malformed line is sent at once.)
+    const pings = [request('ping'), request('ping')];
+    const ids = pings.map((p) => JSON.parse(p).id);
+    const mixed = await rawExchange(sock, pings[0] + 'garbage\n' + pings[1], 3);
+    expect(mixed.replies).toHaveLength(3);
+    expect(mixed.replies.filter((x) => x.ok).map((x) => x.id).sort()).toEqual(ids);
+    expect(mixed.replies.filter((x) => !x.ok)).toMatchObject([{ id: null, error: { kind: 'request' } }]);
 
     // A 17 MiB line is refused with an error and the connection is closed.
     const huge = Buffer.alloc(17 * 1024 * 1024, 'a');
