@@ -12,7 +12,7 @@ import type { ServerDefinition } from '../src/server_definition';
 import { acquireLock, isBrokerProcess, releaseLock } from './lockfile';
 import { BrokerLog } from './log';
 import { Pool } from './pool';
-import { RequestError, serveSocket } from './server';
+import { BrokerStopping, RequestError, serveSocket } from './server';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -116,6 +116,8 @@ export async function runBroker(): Promise<void> {
   }
 
   const handler = async (method: string, params: any): Promise<unknown> => {
+    // A request that slipped in while an idle broker shuts down: nothing ran, the client starts a new broker and resends.
+    if (shuttingDown && method !== 'stop' && method !== 'status') throw new BrokerStopping();
     switch (method) {
       case 'ping':
         return { pid: process.pid, version: VERSION };

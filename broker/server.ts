@@ -13,8 +13,12 @@ export type Handler = (method: BrokerRequest['method'], params: any) => Promise<
 /** A well-framed request whose params are not what its method needs. */
 export class RequestError extends Error {}
 
+/** The broker is exiting (idle); the client should start a new one and resend. */
+export class BrokerStopping extends Error {}
+
 function toBrokerError(e: unknown): BrokerError {
   if (e instanceof RequestError) return { kind: 'request', message: `malformed request: ${e.message}` };
+  if (e instanceof BrokerStopping) return { kind: 'stopping', message: 'the broker is shutting down' };
   if (e instanceof McpAuditError) return e.toJSON();
   if (e instanceof Error && e.name === 'ModuleFailure') return { kind: 'usage', message: e.message, details: (e as any).details };
   return { kind: 'internal', message: `internal broker error: ${e instanceof Error ? e.message : String(e)}` };

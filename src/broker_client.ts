@@ -53,6 +53,7 @@ async function connectOrStart(paths: BrokerPaths, start: boolean): Promise<Socke
   ensurePrivateDir(paths.dir);
   launchBroker();
   const deadline = Date.now() + START_WAIT_MS;
+  let relaunchAt = Date.now() + 1000;
   let delay = 5;
   for (;;) {
     await new Promise((r) => setTimeout(r, delay));
@@ -61,6 +62,11 @@ async function connectOrStart(paths: BrokerPaths, start: boolean): Promise<Socke
     } catch (e: any) {
       if (Date.now() > deadline) {
         throw new ModuleFailure(`the broker did not start within ${START_WAIT_MS / 1000} s (socket ${paths.socket}: ${e.code ?? e.message}); see ${paths.log}`);
+      }
+      // Our broker may have lost the lock to one that was exiting; once that one is gone, try again (the lock keeps it to one).
+      if (Date.now() > relaunchAt) {
+        launchBroker();
+        relaunchAt = Date.now() + 1000;
       }
       delay = Math.min(100, delay * 2);
     }
@@ -71,6 +77,20 @@ let nextId = 1;
 
 /** One request, one reply. `start: false` returns undefined when no broker runs (status/stop). */
 export async function brokerRequest(method: BrokerMethod, params: unknown, opts: { start: boolean; replyTimeoutMs: number }): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await requestOnce(method, params, opts);
+    } catch (e) {
+      // An idle broker was exiting as we arrived: nothing ran, so resend to a new one.
+      if (!(e instanceof BrokerStoppingError) || attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+}
+
+class BrokerStoppingError extends ModuleFailure {}
+
+async function requestOnce(method: BrokerMethod, params: unknown, opts: { start: boolean; replyTimeoutMs: number }): Promise<unknown> {
   const paths = brokerPaths();
   const socket = await connectOrStart(paths, opts.start);
   if (!socket) return undefined;
@@ -99,6 +119,7 @@ export async function brokerRequest(method: BrokerMethod, params: unknown, opts:
       }
       if (reply.ok) return done(() => resolve(reply.result));
       const { error } = reply;
+      if (error.kind === 'stopping') return done(() => reject(new BrokerStoppingError(error.message)));
       return done(() =>
         reject(error.kind === 'internal' || error.kind === 'request' || error.kind === 'version' ? new ModuleFailure(error.message) : McpAuditError.fromJSON(error as any)),
       );
