@@ -54,7 +54,11 @@ export function brokerPaths(dir = brokerDir()): BrokerPaths {
 
 /** Create the directory 0700 and refuse one that another user owns or others can enter. */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e: any) {
+    if (e.code !== 'EEXIST') throw e; // EEXIST: a file is in the way, reported below
+  }
   const st = lstatSync(dir);
   const uid = process.getuid?.() ?? st.uid;
   if (!st.isDirectory()) throw new ModuleFailure(`broker directory ${dir} is not a directory`);

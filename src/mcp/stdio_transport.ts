@@ -11,7 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { McpAuditError } from '../errors';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { searchPath, type CommandLine } from './server_command';
 
 const STDERR_TAIL_BYTES = 4096;
@@ -165,9 +165,31 @@ export class StdioServerTransport implements Transport {
     }
   }
 
-  /** True while any process of the server's group is alive (wrappers' children included). */
+  /**
+   * True while any process of the server's group is running (wrappers' children included).
+   * Zombies do not count: orphans are reaped by pid 1, which in containers may be slow or never.
+   */
   groupAlive(): boolean {
-    return this.signalGroup(0 as unknown as NodeJS.Signals);
+    const pgid = this.child?.pid;
+    if (!pgid || !this.signalGroup(0 as unknown as NodeJS.Signals)) return false;
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return true; // no /proc: the signal probe is all we have
+    }
+    for (const pid of entries) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parens.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+      } catch {
+        /* exited while we looked */
+      }
+    }
+    return false;
   }
 
   /**

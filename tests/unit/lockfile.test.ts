@@ -169,6 +169,8 @@ describe('acquireLock', () => {
 
   it('leaves a fresh empty or garbage lock alone: its creator may be writing it right now', () => {
     writeFileSync(lock, '');
+    // "Fresh" is under 2 s old; a future mtime keeps it fresh however slow this machine is.
+    setAge(lock, -60);
     const started = Date.now();
     expect(acquireLock(lock)).toEqual({ acquired: false, owner: undefined });
     expect(content()).toBe('');
@@ -191,6 +193,7 @@ describe('acquireLock', () => {
     const dead = await deadPid();
     writeFileSync(lock, `${dead}\n`);
     mkdirSync(`${lock}.takeover`);
+    setAge(`${lock}.takeover`, -60);
     const r = acquireLock(lock);
     expect(r.acquired).toBe(false);
     expect(content()).toBe(`${dead}\n`);
