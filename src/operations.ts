@@ -4,7 +4,7 @@
  * broker (pooled), so both paths behave identically. Inputs and outputs are
  * plain JSON: they cross the broker socket.
  */
-import { CallToolResultSchema, GetPromptResultSchema, ReadResourceResultSchema, type Prompt, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, EmptyResultSchema, GetPromptResultSchema, ReadResourceResultSchema, type Prompt, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { McpAuditError } from './errors';
 import type { McpSession } from './mcp/session';
 import { schemaErrors } from './checks/json_schema';
@@ -69,7 +69,12 @@ async function serverInfo(session: McpSession, args: ServerInfoArgs, timeoutMs: 
     capabilities: session.serverCapabilities ?? {},
     instructions: session.instructions ?? null,
   };
-  if (args.lists === false) return info;
+  if (args.lists === false) {
+    // A pooled session may be warm but dead: make sure the server still answers.
+    await session.request('ping', undefined, EmptyResultSchema, timeoutMs);
+    return info;
+  }
+  session.invalidateTools(); // "what does the server offer now", not what it offered when the session opened
   const [tools, resources, resource_templates, prompts] = await Promise.all([
     session.tools(timeoutMs),
     session.listAll('resources', timeoutMs),
@@ -143,6 +148,8 @@ async function batch(session: McpSession, args: { items: BatchItem[] }, timeoutM
       out.push({ ok: true, data: await executeOperation(session, item.op, item.args as never, timeoutMs) });
     } catch (e) {
       if (!(e instanceof McpAuditError)) throw e;
+      // A session found dead before anything ran: let the pool replace it and run the whole batch again.
+      if (e.kind === 'exited' && !e.reachedServer && out.length === 0) throw e;
       // A dead server ends the batch: later steps would only repeat the same error.
       out.push({ ok: false, error: { kind: e.kind, message: e.message, details: e.details } });
       if (e.kind === 'exited') break;

@@ -38,7 +38,12 @@ export function safeUrl(url: string | URL): string {
   }
 }
 
-export function httpFetch(def: ServerDefinition): typeof fetch {
+/**
+ * `onResult` hears each request's network failure (or undefined on success): the SSE
+ * transport's EventSource flattens a thrown error into a string, so the session asks
+ * the transport for the last one instead (see lastConnectError).
+ */
+export function httpFetch(def: ServerDefinition, onResult?: (failure: McpAuditError | undefined) => void): typeof fetch {
   let ca: string | undefined;
   if (def.caPath) {
     try {
@@ -49,14 +54,26 @@ export function httpFetch(def: ServerDefinition): typeof fetch {
   }
   const dispatcher = new Agent({ connect: { rejectUnauthorized: def.validateCerts !== false, ...(ca ? { ca } : {}) } });
   const wrapped = async (input: any, init?: any) => {
+    let response;
     try {
-      return await undiciFetch(input, { ...init, dispatcher });
+      response = await undiciFetch(input, { ...init, dispatcher });
     } catch (e: any) {
       if (e?.name === 'AbortError' || e instanceof McpAuditError) throw e;
       const cause = rootCause(e);
-      const hint = cause.code && TLS_HINTS[cause.code] ? ` (${TLS_HINTS[cause.code]})` : '';
-      throw new McpAuditError('connect', `could not connect to ${safeUrl(input instanceof URL || typeof input === 'string' ? input : input.url)}: ${cause.code ? `${cause.code} ` : ''}${cause.message}${hint}`);
+      const tls = !!(cause.code && TLS_HINTS[cause.code]);
+      const hint = tls ? ` (${TLS_HINTS[cause.code!]})` : '';
+      // A certificate problem is not transient: marked as an answer from the server, so it is not retried.
+      const failure = new McpAuditError(
+        'connect',
+        `could not connect to ${safeUrl(input instanceof URL || typeof input === 'string' ? input : input.url)}: ${cause.code ? `${cause.code} ` : ''}${cause.message}${hint}`,
+        {},
+        tls,
+      );
+      onResult?.(failure);
+      throw failure;
     }
+    onResult?.(undefined);
+    return response;
   };
   return wrapped as unknown as typeof fetch;
 }
@@ -69,6 +86,13 @@ export function httpTransport(def: ServerDefinition): Transport {
     throw new McpAuditError('usage', `server_url '${safeUrl(def.url ?? '')}' is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new McpAuditError('usage', `server_url must be http:// or https://, got ${url.protocol}`);
-  const options = { fetch: httpFetch(def), requestInit: { headers: def.headers ?? {} } };
-  return def.transport === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+  let lastConnectError: McpAuditError | undefined;
+  const options = { fetch: httpFetch(def, (failure) => (lastConnectError = failure)), requestInit: { headers: def.headers ?? {} } };
+  const transport: Transport = def.transport === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+  return Object.defineProperty(transport, 'lastConnectError', { get: () => lastConnectError }) as Transport & WithConnectError;
+}
+
+/** The last network failure of the transport's requests (cleared by a request that got a response). */
+export interface WithConnectError {
+  readonly lastConnectError?: McpAuditError;
 }

@@ -56,6 +56,8 @@ export class McpSession {
   readonly openedAt = Date.now();
   negotiatedVersion?: string;
   closed = false;
+  /** Initialize succeeded. */
+  private ready = false;
   onclose?: () => void;
 
   private constructor(
@@ -79,8 +81,12 @@ export class McpSession {
       session.closed = true;
       session.onclose?.();
     };
-    client.onerror = () => {
-      /* transport-level noise (garbage lines, SSE hiccups) surfaces through requests */
+    client.onerror = (e) => {
+      // Legacy SSE: a session lives as long as the server's event stream. Once the stream drops,
+      // the server has forgotten the session, and the SDK's EventSource would reconnect into a new,
+      // uninitialized one: close it instead, so a pool replaces it. Other transport-level noise
+      // (garbage lines) surfaces through requests.
+      if (definition.transport === 'sse' && session.ready && !session.closed && /^SSE error/.test(e?.message ?? '')) void session.close();
     };
     // The SDK's timeout covers initialize only; starting the transport (an SSE GET, a spawn) is bounded here.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -89,6 +95,7 @@ export class McpSession {
     });
     try {
       await Promise.race([client.connect(transport, { timeout: timeoutMs }), deadline]);
+      session.ready = true;
     } catch (e) {
       const err = await session.explain(e, 'initialize', timeoutMs, false);
       await session.close();
@@ -170,19 +177,24 @@ export class McpSession {
       ...extra,
     });
     const http = httpStatus(e);
-    if (http === 404 && this.transport.sessionId) {
+    // Streamable HTTP names the session in a header; legacy SSE in the POST endpoint the server gave.
+    if (http === 404 && (this.transport.sessionId || (this.definition.transport === 'sse' && this.ready))) {
       // The server forgot our session (restart, expiry): nothing ran, so a new session may replay the request.
       // The session is dead for good: mark it so a pool replaces it instead of retrying on it.
       this.closed = true;
       return new McpAuditError('exited', `the server no longer knows this MCP session (HTTP 404 during ${what})`, details(), false);
     }
     if (http === 401 || http === 403) {
-      return new McpAuditError('connect', `the server refused ${what} with HTTP ${http}: check server_headers / bearer_token`, details(), false);
+      // Reached the server and refused: the same credentials will not do better on a retry (and retries hammer an auth endpoint).
+      return new McpAuditError('connect', `the server refused ${what} with HTTP ${http}: check server_headers / bearer_token`, details(), true);
     }
     if (http) {
       const text = e instanceof Error ? e.message : String(e);
       return new McpAuditError('connect', `${what} failed with HTTP ${http}: ${text}`, details(), reachedServer && http < 400);
     }
+    // Legacy SSE: the event stream's EventSource turned our "could not connect" error into a string; use the original.
+    const network = (this.transport as { lastConnectError?: McpAuditError }).lastConnectError;
+    if (network && this.definition.transport === 'sse' && e instanceof Error && e.message.startsWith('SSE error: could not connect')) return network;
     if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
       return new McpAuditError('timeout', `${what} timed out after ${timeoutMs / 1000} s (timeout: ${timeoutMs / 1000}); the request was cancelled.${garbage}`, details(), reachedServer);
     }

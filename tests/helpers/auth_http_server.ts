@@ -9,9 +9,11 @@
  *   JSON-RPC methods, header names, and whether the credentials matched, as
  *   booleans and sha256 hashes: never the secrets themselves).
  * - It offers the tools `whoami` (what this request carried, as hashes and
- *   booleans) and `echo`.
+ *   booleans) and `echo`, a resource `e2e://hello` and a prompt `greet`.
  * - Unknown session ids get 404 (as the MCP spec says), so a restart() makes
  *   every session a client holds unknown, like a real server restart.
+ * - It speaks streamable HTTP on /mcp and the legacy SSE transport on /sse
+ *   (GET, the event stream) + /messages (POST), with the same rules.
  * - With `tls` it serves HTTPS (node:https) instead of HTTP.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -19,6 +21,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 
@@ -41,7 +44,7 @@ export interface SeenRequest {
   method: string;
   path: string;
   status: number;
-  /** The mcp-session-id header the client sent, if any. */
+  /** The session the client named (mcp-session-id header, or ?sessionId= for SSE), if any. */
   session: string | null;
   /** JSON-RPC methods in a POST body ("response" for a client's reply). */
   rpc: string[];
@@ -53,11 +56,14 @@ export interface SeenRequest {
 }
 
 export interface AuthServer {
+  /** Streamable HTTP URL (/mcp). */
   readonly url: string;
   readonly port: number;
   /** Every request seen, oldest first, across restarts. */
   readonly requests: SeenRequest[];
-  /** Session ids the current incarnation knows. */
+  /** Legacy SSE URL (/sse). */
+  readonly sseUrl: string;
+  /** Session ids the current incarnation knows (streamable HTTP and SSE). */
   sessions(): string[];
   /** Requests of one JSON-RPC method (for example 'initialize'). */
   rpcCount(method: string): number;
@@ -84,7 +90,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-/** One MCP server (per session, as the SDK wants) with the whoami and echo tools. */
+/** One MCP server (per session, as the SDK wants): tools whoami and echo, a resource, a prompt. */
 function mcpServer(state: { generation: number }): McpServer {
   const server = new McpServer({ name: 'e2e-auth-server', version: '1.0.0' });
   server.registerTool(
@@ -117,6 +123,12 @@ function mcpServer(state: { generation: number }): McpServer {
     { description: 'Echoes back the input', inputSchema: { message: z.string() }, annotations: { readOnlyHint: true } },
     async ({ message }) => ({ content: [{ type: 'text', text: `Echo: ${message}` }] }),
   );
+  server.registerResource('hello', 'e2e://hello', { mimeType: 'text/plain', description: 'A static text' }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'hello from the e2e auth server' }],
+  }));
+  server.registerPrompt('greet', { description: 'A greeting', argsSchema: { name: z.string() } }, ({ name }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Greet ${name}` } }],
+  }));
   return server;
 }
 
@@ -124,16 +136,18 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const requests: SeenRequest[] = [];
   const state = { generation: 0 };
   let transports = new Map<string, StreamableHTTPServerTransport>();
+  let sseTransports = new Map<string, SSEServerTransport>();
   let server: Server | undefined;
   let port = options.port ?? 0;
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const reqUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = reqUrl.pathname;
     const authorization = headerValue(req, 'authorization');
     const apiKey = headerValue(req, 'x-api-key');
     const bearerOk = options.bearerToken === undefined || authorization === `Bearer ${options.bearerToken}`;
     const apiKeyOk = options.apiKey === undefined || apiKey === options.apiKey;
-    const session = headerValue(req, 'mcp-session-id') ?? null;
+    const session = headerValue(req, 'mcp-session-id') ?? reqUrl.searchParams.get('sessionId') ?? null;
     const body = req.method === 'POST' ? await readBody(req) : '';
     let parsed: any;
     try {
@@ -164,11 +178,25 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       return writeHead(status, ...rest);
     }) as typeof res.writeHead;
 
-    if (path !== '/mcp') return json(res, 404, { error: 'not found' });
+    if (path !== '/mcp' && path !== '/sse' && path !== '/messages') return json(res, 404, { error: 'not found' });
     if (!bearerOk || !apiKeyOk) {
       return json(res, 401, { jsonrpc: '2.0', error: { code: -32001, message: 'Unauthorized' }, id: null }, { 'www-authenticate': 'Bearer realm="e2e"' });
     }
     try {
+      if (path === '/sse' && req.method === 'GET') {
+        const transport = new SSEServerTransport('/messages', res);
+        const owner = sseTransports;
+        owner.set(transport.sessionId, transport);
+        transport.onclose = () => owner.delete(transport.sessionId);
+        await mcpServer(state).connect(transport);
+        return;
+      }
+      if (path === '/messages' && req.method === 'POST') {
+        const transport = session ? sseTransports.get(session) : undefined;
+        if (!transport) return json(res, 404, { error: 'Session not found' });
+        return await transport.handlePostMessage(req, res, parsed);
+      }
+      if (path !== '/mcp') return json(res, 405, { error: 'method not allowed' });
       if (session) {
         const transport = transports.get(session);
         if (!transport) return json(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
@@ -197,6 +225,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const listen = async () => {
     state.generation++;
     transports = new Map();
+    sseTransports = new Map();
     const s = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler);
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
@@ -218,6 +247,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     await closed;
     // Forget every session without telling anyone (a crash, as far as clients can tell).
     transports = new Map();
+    sseTransports = new Map();
   };
 
   await listen();
@@ -226,11 +256,14 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     get url() {
       return `${scheme}://127.0.0.1:${port}/mcp`;
     },
+    get sseUrl() {
+      return `${scheme}://127.0.0.1:${port}/sse`;
+    },
     get port() {
       return port;
     },
     requests,
-    sessions: () => [...transports.keys()],
+    sessions: () => [...transports.keys(), ...sseTransports.keys()],
     rpcCount: (method) => requests.filter((r) => r.rpc.includes(method)).length,
     deletes: () => requests.filter((r) => r.method === 'DELETE' && r.path === '/mcp'),
     async restart() {
