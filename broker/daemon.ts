@@ -7,37 +7,11 @@ import { chmodSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { brokerPaths, ensurePrivateDir } from '../src/broker_paths';
 import { VERSION } from '../src/version';
-import type { RunParams } from '../src/broker_protocol';
-import type { ServerDefinition } from '../src/server_definition';
 import { acquireLock, isBrokerProcess, releaseLock } from './lockfile';
 import { BrokerLog } from './log';
 import { Pool } from './pool';
-import { BrokerStopping, RequestError, serveSocket } from './server';
-
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-
-/**
- * Check the shape of what the pool is given before it creates an entry: a
- * malformed request must not leave a half-made entry behind (it would keep the
- * pool from ever being empty and break every later status request).
- */
-function serverParam(params: unknown): ServerDefinition {
-  const server = isObject(params) ? params.server : undefined;
-  if (!isObject(server) || !['stdio', 'sse', 'http'].includes(server.transport as string)) {
-    throw new RequestError('params.server must be a server definition with transport stdio, sse or http');
-  }
-  return server as unknown as ServerDefinition;
-}
-
-function runParams(params: unknown): RunParams {
-  const server = serverParam(params);
-  const { settings, op, args } = params as Record<string, unknown>;
-  if (!isObject(settings) || !['timeoutMs', 'idleTimeoutMs', 'maxRetries'].every((k) => Number.isFinite(settings[k]))) {
-    throw new RequestError('params.settings must hold numeric timeoutMs, idleTimeoutMs and maxRetries');
-  }
-  if (typeof op !== 'string') throw new RequestError('params.op must be an operation name');
-  return { server, settings: settings as unknown as RunParams['settings'], op: op as RunParams['op'], args };
-}
+import { closeParams, runParams } from './requests';
+import { BrokerStopping, serveSocket } from './server';
 
 const idleExitMs = () => Math.max(1, Number(process.env.MCP_AUDIT_BROKER_IDLE_EXIT ?? 60)) * 1000;
 
@@ -135,7 +109,7 @@ export async function runBroker(): Promise<void> {
           connections: pool.status(),
         };
       case 'close':
-        return { closed: await pool.close(serverParam(params)) };
+        return { closed: await pool.close(closeParams(params).server) };
       case 'stop': {
         const closed = await pool.closeAll();
         setImmediate(() => void shutdown('stop requested'));

@@ -132,7 +132,7 @@ function installedCollection(): string {
   if (!provided || !existsSync(join(INSTALLED_COLLECTION, 'plugins', 'runtime', 'mcp_audit_runtime'))) {
     throw new Error(
       `the collection is not installed at ${INSTALLED_COLLECTION}: tests/e2e/global-setup.ts did not run ` +
-        `(vitest.config.ts needs globalSetup: ['tests/e2e/global-setup.ts'])`,
+        `(vitest.config.mts needs globalSetup: ['tests/e2e/global-setup.ts'])`,
     );
   }
   return provided;
