@@ -39,15 +39,6 @@ export function portAccepts(port: number, ms = 1000): Promise<boolean> {
   });
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 export type EverythingMode = 'sse' | 'streamableHttp';
 

@@ -8,7 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { everythingServer, outputOf, runPlaybook, type PlaybookRun, type Task } from './harness';
 import { Scenario, output } from './broker-helpers';
-import { freePort, pidAlive, portAccepts, startEverything, type HttpEverything } from './transport-helpers';
+import { processAlive } from './broker-helpers';
+import { freePort, portAccepts, startEverything, type HttpEverything } from './transport-helpers';
 
 const FQ = 'tosin2013.mcp_audit';
 const INFO = `${FQ}.mcp_server_info`;
@@ -31,7 +32,7 @@ afterAll(async () => {
   const servers = [sse, http].filter(Boolean);
   await Promise.all(servers.map((s) => s.stop()));
   for (const s of servers) {
-    expect(pidAlive(s.pid), `server-everything ${s.mode} (pid ${s.pid}) still runs`).toBe(false);
+    expect(processAlive(s.pid), `server-everything ${s.mode} (pid ${s.pid}) still runs`).toBe(false);
     expect(await portAccepts(s.port), `port ${s.port} of server-everything ${s.mode} still accepts connections`).toBe(false);
   }
 });
