@@ -1,6 +1,6 @@
 #!/bin/sh
-# Make a fresh clone ready: npm packages (from package-lock.json) and
-# ansible-core. Sourced by demo.sh and test.sh; safe to run repeatedly.
+# Make a fresh clone ready: npm packages (from package-lock.json), ansible-core
+# and openssl. Run by demo.sh and test.sh; safe to run repeatedly.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -9,15 +9,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-if ! command -v ansible-playbook >/dev/null 2>&1; then
+# The tests also use openssl (a throwaway CA for the TLS tests) and python3 (JUnit parsing).
+missing=""
+command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible-core"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing ansible-core from apt"
+    echo "==> installing from apt:$missing"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible-core >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
-    echo "ansible-core is not installed. Install it (ansible-core >= 2.14), for example:" >&2
-    echo "  sudo apt-get install ansible-core     # Debian/Ubuntu" >&2
-    echo "  pipx install ansible-core             # anywhere with Python" >&2
+    echo "Missing:$missing. Install them (ansible-core >= 2.14), for example:" >&2
+    echo "  sudo apt-get install$missing     # Debian/Ubuntu" >&2
+    echo "  pipx install ansible-core        # ansible-core anywhere with Python" >&2
     exit 1
   fi
 fi
