@@ -2,7 +2,8 @@
  * One initialized MCP session over any transport, built on the SDK's Client.
  *
  * It knows MCP (initialize, requests with timeouts, pagination, list_changed)
- * and turns every failure into an McpAuditError a person can act on. It does
+ * and turns every failure into an McpAuditError a person can act on
+ * (failures.ts). It does
  * not know how a server is started: that is the transport's business
  * (transports.ts), so the broker's pool can hold sessions of any kind.
  */
@@ -21,6 +22,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ZodType } from 'zod/v4';
 import { McpAuditError } from '../errors';
 import type { ServerDefinition } from '../server_definition';
+import { explainFailure } from './failures';
 import { openTransport } from './transports';
 import { StdioServerTransport } from './stdio_transport';
 import { VERSION } from '../version';
@@ -40,16 +42,6 @@ export type ListName = keyof typeof LISTS;
 const REPLAYABLE = new Set(['tools/list', 'resources/list', 'resources/templates/list', 'prompts/list', 'resources/read', 'prompts/get', 'ping']);
 
 const MAX_PAGES = 1000; // a server that loops its cursors must not hang the task
-
-/** The HTTP status behind an SDK transport error (SseError, StreamableHTTPError), if any. */
-function httpStatus(e: unknown): number | undefined {
-  const code = (e as { code?: unknown })?.code;
-  const message = e instanceof Error ? e.message : '';
-  // Matched by message: class names do not survive minification.
-  if (typeof code === 'number' && code >= 100 && code < 600 && /^(SSE|Streamable HTTP) error/.test(message)) return code;
-  const m = e instanceof Error ? /\(HTTP (\d{3})\)/.exec(e.message) : null;
-  return m ? Number(m[1]) : undefined;
-}
 
 export class McpSession {
   private toolCache?: Promise<Tool[]>;
@@ -166,50 +158,16 @@ export class McpSession {
 
   /** Turn an SDK/transport failure into an error that says what happened and what the server said. */
   async explain(e: unknown, what: string, timeoutMs: number, reachedServer: boolean): Promise<McpAuditError> {
-    if (e instanceof McpAuditError) return e;
-    const stdio = this.transport instanceof StdioServerTransport ? this.transport : undefined;
-    const garbage = stdio?.garbageLines
-      ? ` The server wrote ${stdio.garbageLines} non-JSON line(s) on stdout (last: ${JSON.stringify(stdio.lastGarbage)}); an MCP stdio server must write only JSON-RPC there.`
-      : '';
-    const stderrTail = () => (stdio?.stderr.trim() ? ` Server stderr (last lines): ${stdio.stderr.trim().split('\n').slice(-15).join('\n')}` : '');
-    const details = (extra: Record<string, unknown> = {}) => ({
-      ...(stdio ? { server_stderr: stdio.stderr.split('\n').slice(-30).join('\n'), server_exit: stdio.status ?? null } : {}),
-      ...extra,
-    });
-    const http = httpStatus(e);
-    // Streamable HTTP names the session in a header; legacy SSE in the POST endpoint the server gave.
-    if (http === 404 && (this.transport.sessionId || (this.definition.transport === 'sse' && this.ready))) {
-      // The server forgot our session (restart, expiry): nothing ran, so a new session may replay the request.
-      // The session is dead for good: mark it so a pool replaces it instead of retrying on it.
-      this.closed = true;
-      return new McpAuditError('exited', `the server no longer knows this MCP session (HTTP 404 during ${what})`, details(), false);
-    }
-    if (http === 401 || http === 403) {
-      // Reached the server and refused: the same credentials will not do better on a retry (and retries hammer an auth endpoint).
-      return new McpAuditError('connect', `the server refused ${what} with HTTP ${http}: check server_headers / bearer_token`, details(), true);
-    }
-    if (http) {
-      const text = e instanceof Error ? e.message : String(e);
-      return new McpAuditError('connect', `${what} failed with HTTP ${http}: ${text}`, details(), reachedServer && http < 400);
-    }
-    // Legacy SSE: the event stream's EventSource turned our "could not connect" error into a string; use the original.
-    const network = (this.transport as { lastConnectError?: McpAuditError }).lastConnectError;
-    if (network && this.definition.transport === 'sse' && e instanceof Error && e.message.startsWith('SSE error: could not connect')) return network;
-    if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
-      return new McpAuditError('timeout', `${what} timed out after ${timeoutMs / 1000} s (timeout: ${timeoutMs / 1000}); the request was cancelled.${garbage}`, details(), reachedServer);
-    }
-    const closed = (e instanceof McpError && e.code === ErrorCode.ConnectionClosed) || this.closed;
-    if (closed && stdio) {
-      await stdio.waitExit(2000);
-      return new McpAuditError('exited', `the MCP server ${stdio.describeExit()} during ${what}.${stderrTail()}${garbage}`, details(), reachedServer);
-    }
-    if (closed) return new McpAuditError('exited', `the connection to the MCP server closed during ${what}`, details(), reachedServer);
-    if (e instanceof McpError) {
-      return new McpAuditError('server', `the MCP server answered ${what} with error ${e.code}: ${e.message.replace(/^(MCP error -?\d+: )+/, '')}`, details({ error_code: e.code, error_data: e.data }), true);
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    if (/protocol version/i.test(message)) return new McpAuditError('protocol', `initialize failed: ${message}`, details());
-    return new McpAuditError(reachedServer ? 'exited' : 'connect', `${what} failed: ${message}.${stderrTail()}${garbage}`, details(), reachedServer);
+    const { error, sessionLost } = await explainFailure(
+      { transport: this.transport, transportName: this.definition.transport, initialized: this.ready, closed: this.closed },
+      e,
+      what,
+      timeoutMs,
+      reachedServer,
+    );
+    // A session the server forgot is dead for good: marked so a pool replaces it instead of retrying on it.
+    if (sessionLost) this.closed = true;
+    return error;
   }
 
   async close(): Promise<void> {
