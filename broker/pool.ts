@@ -19,10 +19,12 @@ type EntryState = 'connecting' | 'ready' | 'closing';
 
 interface PoolEntry {
   key: string;
+  /** The key's first 12 hex digits: what status, results and the log show. */
+  id: string;
   definition: ServerDefinition;
   state: EntryState;
   session?: McpSession;
-  opening?: Promise<McpSession>;
+  opening?: Promise<{ session: McpSession; attempts: number }>;
   createdAt: number;
   lastUsed: number;
   requests: number;
@@ -31,8 +33,6 @@ interface PoolEntry {
   idleTimer?: NodeJS.Timeout;
   /** Sessions this entry has opened; >1 means it was replaced after a death. */
   generation: number;
-  /** Connect attempts the last open took (max_connection_retries at work). */
-  lastAttempts?: number;
 }
 
 export interface PoolEvents {
@@ -74,7 +74,7 @@ export class Pool {
           e.details.connection = this.report(entry, session, reused, reconnected, attempts);
           throw e;
         }
-        this.log.write('server lost', { key: entry.key.slice(0, 12), during: op, ...exitFields(session) });
+        this.log.write('server lost', { key: entry.id, during: op, ...exitFields(session) });
         // Nothing with side effects was sent (a list request found the server dead): replace it and run once more.
         if (e.reachedServer || settings.maxRetries === 0) throw e;
         ({ session, attempts } = await this.sessionFor(entry, settings));
@@ -90,14 +90,14 @@ export class Pool {
   }
 
   private report(entry: PoolEntry, session: McpSession, reused: boolean, reconnected: boolean, attempts: number): ConnectionReport {
-    return { reused, pooled: true, reconnected, attempts, server_pid: session.pid ?? null, key: entry.key.slice(0, 12), session_requests: entry.requests + 1 };
+    return { reused, pooled: true, reconnected, attempts, server_pid: session.pid ?? null, key: entry.id, session_requests: entry.requests + 1 };
   }
 
   private entryFor(definition: ServerDefinition): PoolEntry {
     const key = poolKey(definition);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { key, definition, state: 'connecting', createdAt: Date.now(), lastUsed: Date.now(), requests: 0, inFlight: 0, idleTimeoutMs: 300_000, generation: 0 };
+      entry = { key, id: key.slice(0, 12), definition, state: 'connecting', createdAt: Date.now(), lastUsed: Date.now(), requests: 0, inFlight: 0, idleTimeoutMs: 300_000, generation: 0 };
       this.entries.set(key, entry);
       this.events.onBusy();
     }
@@ -113,36 +113,35 @@ export class Pool {
     if (!entry.opening) {
       entry.state = 'connecting';
       if (entry.session) {
-        this.log.write('replacing dead session', { key: entry.key.slice(0, 12), ...exitFields(entry.session) });
+        this.log.write('replacing dead session', { key: entry.id, ...exitFields(entry.session) });
         const dead = entry.session;
         entry.session = undefined;
         void dead.close();
       }
       entry.opening = this.open(entry, settings).finally(() => (entry.opening = undefined));
     }
-    const session = await entry.opening.catch((e) => {
+    const { session, attempts } = await entry.opening.catch((e) => {
       if (this.entries.get(entry.key) === entry && !entry.session) this.remove(entry);
       throw e;
     });
-    return { session, reused: false, reconnected, attempts: entry.lastAttempts ?? 1 };
+    return { session, reused: false, reconnected, attempts };
   }
 
-  private async open(entry: PoolEntry, settings: ConnectionSettings): Promise<McpSession> {
+  private async open(entry: PoolEntry, settings: ConnectionSettings): Promise<{ session: McpSession; attempts: number }> {
     const started = Date.now();
     const { session, attempts } = await openWithRetries(entry.definition, settings, (attempt, e) =>
-      this.log.write('connect retry', { key: entry.key.slice(0, 12), attempt, error: e.kind }),
+      this.log.write('connect retry', { key: entry.id, attempt, error: e.kind }),
     );
-    entry.lastAttempts = attempts;
     entry.generation++;
     entry.session = session;
     entry.state = 'ready';
     session.onclose = () => {
-      this.log.write('server closed', { key: entry.key.slice(0, 12), ...exitFields(session) });
+      this.log.write('server closed', { key: entry.id, ...exitFields(session) });
       this.publishServers();
     };
-    this.log.write('server started', { key: entry.key.slice(0, 12), ...describeServer(entry.definition), pid: session.pid, ms: Date.now() - started, attempts });
+    this.log.write('server started', { key: entry.id, ...describeServer(entry.definition), pid: session.pid, ms: Date.now() - started, attempts });
     this.publishServers();
-    return session;
+    return { session, attempts };
   }
 
   private clearIdle(entry: PoolEntry): void {
@@ -156,7 +155,7 @@ export class Pool {
     if (entry.inFlight > 0 || this.entries.get(entry.key) !== entry) return;
     entry.idleTimer = setTimeout(() => {
       if (entry.inFlight === 0) {
-        this.log.write('idle timeout', { key: entry.key.slice(0, 12), idle_s: entry.idleTimeoutMs / 1000 });
+        this.log.write('idle timeout', { key: entry.id, idle_s: entry.idleTimeoutMs / 1000 });
         void this.closeEntry(entry);
       }
     }, entry.idleTimeoutMs);
@@ -172,11 +171,11 @@ export class Pool {
   private async closeEntry(entry: PoolEntry): Promise<void> {
     entry.state = 'closing';
     this.remove(entry);
-    const session = entry.session ?? (await entry.opening?.catch(() => undefined));
+    const session = entry.session ?? (await entry.opening?.catch(() => undefined))?.session;
     entry.session = undefined;
     if (session) {
       await session.close();
-      this.log.write('server stopped', { key: entry.key.slice(0, 12), ...exitFields(session) });
+      this.log.write('server stopped', { key: entry.id, ...exitFields(session) });
     }
   }
 
@@ -197,7 +196,7 @@ export class Pool {
   status(): Record<string, unknown>[] {
     const now = Date.now();
     return [...this.entries.values()].map((e) => ({
-      key: e.key.slice(0, 12),
+      key: e.id,
       ...describeServer(e.definition),
       state: e.session?.closed ? 'dead' : e.state,
       server_pid: e.session?.pid ?? null,

@@ -17,6 +17,3 @@ export const MODULES: Record<string, ModuleDefinition<any>> = {
   mcp_test_tool,
   mcp_test_llm_integration,
 };
-
-/** Modules in the `mcp` action group (module_defaults: group/tosin2013.mcp_audit.mcp). */
-export const ACTION_GROUP = Object.keys(MODULES);

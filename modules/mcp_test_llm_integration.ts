@@ -1,8 +1,7 @@
 import { defineModule } from '../src/ansible/spec';
-import { maskSecrets } from '../src/ansible/protocol';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { ModuleFailure } from '../src/errors';
-import { mcpFailure, seconds, VALIDATION_RETURN } from '../src/results';
+import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
 import type { Expectations } from '../src/llm/expectations';
 import { apiKeySource, chatClient, DEFAULT_AZURE_API_VERSION, llmSettings, LLM_PROVIDERS } from '../src/llm/providers';
 
@@ -181,8 +180,8 @@ export default defineModule({
     } catch (e) {
       return mcpFailure(e, base, started);
     }
-    // A key from the environment is no option, so the protocol layer does not know to mask it.
-    const safe = (result: Record<string, unknown>) => maskSecrets(result, new Set(settings.apiKey ? [settings.apiKey] : []));
+    // A key read from the environment is no option, so the protocol layer must be told to mask it.
+    if (settings.apiKey) task.hideSecret(settings.apiKey);
     const reported = { ...base, llm_api_key_source: apiKeySource(p) };
 
     const { McpToolbox } = await import('../src/llm/mcp_tools');
@@ -191,11 +190,11 @@ export default defineModule({
     try {
       tools = await toolbox.list();
     } catch (e) {
-      return safe(mcpFailure(e, reported, started));
+      return mcpFailure(e, reported, started);
     }
     const tools_available = tools.map((t) => t.name);
     if (task.checkMode) {
-      return safe({
+      return {
         ...reported,
         skipped: true,
         success: true,
@@ -204,7 +203,7 @@ export default defineModule({
         tools_available,
         connection: toolbox.connection,
         execution_time: seconds(started),
-      });
+      };
     }
 
     const { runAgentLoop } = await import('../src/llm/agent_loop');
@@ -222,19 +221,15 @@ export default defineModule({
       total_iterations: run.iterations,
       connection: toolbox.connection,
     };
-    if (run.failure) return safe(mcpFailure(run.failure, outcome, started));
+    if (run.failure) return mcpFailure(run.failure, outcome, started);
 
     const validation = checkRun(run, p as Expectations, new Set(tools_available));
     const passed = validation.errors.length === 0;
-    return safe({
+    return {
       ...outcome,
-      failed: !passed,
-      success: true,
-      test_passed: passed,
-      status: passed ? 'passed' : 'failed',
-      ...(passed ? {} : { msg: `LLM integration test failed: ${validation.errors.join('; ')}` }),
+      ...testOutcome({ passed, msg: passed ? undefined : `LLM integration test failed: ${validation.errors.join('; ')}` }),
       validation,
       execution_time: seconds(started),
-    });
+    };
   },
 });

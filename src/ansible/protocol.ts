@@ -69,7 +69,9 @@ function emit(result: ModuleResult, code: number): never {
 /** Run one module for one task. Never throws: every failure becomes a failed result. */
 export async function runModule(definition: ModuleDefinition<any>, args: ArgsFile): Promise<void> {
   const { internal } = args;
-  const warnings: string[] = [];
+  const checked = validateArguments(definition, args.options, definition.name);
+  const secrets = checked.noLogValues;
+  const warnings: string[] = [...checked.warnings];
   const task: TaskContext = {
     moduleName: definition.name,
     checkMode: internal._ansible_check_mode === true,
@@ -78,11 +80,11 @@ export async function runModule(definition: ModuleDefinition<any>, args: ArgsFil
     noLog: internal._ansible_no_log === true,
     tmpdir: typeof internal._ansible_tmpdir === 'string' ? internal._ansible_tmpdir : undefined,
     warn: (m) => warnings.push(m),
+    hideSecret: (value) => {
+      if (value) secrets.add(value);
+    },
   };
 
-  const checked = validateArguments(definition, args.options, definition.name);
-  const secrets = checked.noLogValues;
-  warnings.push(...checked.warnings);
   const invocationArgs = { ...checked.params };
   for (const name of noLogOptionNames(definition.options)) {
     if (invocationArgs[name] !== null && invocationArgs[name] !== undefined) invocationArgs[name] = NO_LOG_PLACEHOLDER;

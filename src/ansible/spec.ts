@@ -56,6 +56,11 @@ export interface TaskContext {
   noLog: boolean;
   tmpdir?: string;
   warn(message: string): void;
+  /**
+   * Mask a secret that did not come in as a no_log option (a key read from
+   * the environment, say) everywhere in the result, like AnsibleModule.no_log_values.
+   */
+  hideSecret(value: string): void;
 }
 
 /** A module's result before the protocol adds invocation, warnings and masking. */

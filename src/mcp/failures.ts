@@ -8,6 +8,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpAuditError } from '../errors';
 import type { TransportName } from '../server_definition';
+import type { WithConnectError } from './http_transport';
 import { StdioServerTransport } from './stdio_transport';
 
 export interface FailureContext {
@@ -60,7 +61,7 @@ export async function explainFailure(ctx: FailureContext, e: unknown, what: stri
     return { error: new McpAuditError('connect', `${what} failed with HTTP ${http}: ${text}`, details(), reachedServer && http < 400) };
   }
   // Legacy SSE: the event stream's EventSource turned our "could not connect" error into a string; use the original.
-  const network = (ctx.transport as { lastConnectError?: McpAuditError }).lastConnectError;
+  const network = (ctx.transport as WithConnectError).lastConnectError;
   if (network && ctx.transportName === 'sse' && e instanceof Error && e.message.startsWith('SSE error: could not connect')) return { error: network };
   if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
     return { error: new McpAuditError('timeout', `${what} timed out after ${timeoutMs / 1000} s (timeout: ${timeoutMs / 1000}); the request was cancelled.${garbage}`, details(), reachedServer) };

@@ -45,7 +45,6 @@ const MAX_PAGES = 1000; // a server that loops its cursors must not hang the tas
 
 export class McpSession {
   private toolCache?: Promise<Tool[]>;
-  readonly openedAt = Date.now();
   negotiatedVersion?: string;
   closed = false;
   /** Initialize succeeded. */

@@ -10,9 +10,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import { McpAuditError } from '../errors';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { searchPath, type CommandLine } from './server_command';
+import { McpAuditError } from '../errors';
+import { findExecutable, searchPath, type CommandLine } from './server_command';
 
 const STDERR_TAIL_BYTES = 4096;
 const STDOUT_LINE_LIMIT = 64 * 1024 * 1024;
@@ -99,6 +99,9 @@ export class StdioServerTransport implements Transport {
     const { command, cwd } = this.options;
     if (err.code === 'ENOENT') {
       if (cwd && !existsSync(cwd)) return new McpAuditError('not_found', `could not start the MCP server: server_cwd '${cwd}' does not exist`);
+      // execve says ENOENT too when a script exists but its #! interpreter does not.
+      const found = findExecutable(command, this.env, cwd);
+      if (found) return new McpAuditError('not_found', `could not start the MCP server: server_command '${found}' exists, but the interpreter on its #! line was not found`);
       const where = command.includes('/') ? `'${command}' does not exist` : `'${command}' was not found in PATH (searched: ${searchPath(this.env).join(', ') || 'PATH is empty'})`;
       return new McpAuditError('not_found', `could not start the MCP server: server_command ${where}`);
     }

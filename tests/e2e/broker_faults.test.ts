@@ -3,7 +3,7 @@
  * during a call, kill -9 the broker, stale socket and pid files, modules
  * racing to start the broker.
  */
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { EVERYTHING_JS, everythingServer, NODE, scratchDir, type PlaybookRun } from './harness';
 import {
@@ -11,6 +11,7 @@ import {
   brokerCall,
   brokerLog,
   brokerProcesses,
+  cmdline,
   countEvents,
   everythingProcesses,
   logEvents,
@@ -40,6 +41,33 @@ const echo = (name: string, message: string, extra: Record<string, unknown> = {}
   [TOOL]: { ...everythingServer, tool_name: 'echo', tool_arguments: { message }, expected_result: `Echo: ${message}` },
   ...extra,
 });
+
+/** Live (non-zombie) processes whose process group is `pgid`. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(pgrp) === pgid && state !== 'Z';
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** echo, a 5 s tool call (the victim of a kill), echo. */
+const LONG_CALL_BETWEEN_ECHOES = [
+  echo('before', 'one', { register: 'before' }),
+  {
+    name: 'long call',
+    [TOOL]: { ...everythingServer, tool_name: 'trigger-long-running-operation', tool_arguments: { duration: 5, steps: 5 } },
+    ignore_errors: true,
+  },
+  echo('after', 'two'),
+];
 
 describe('broker faults', () => {
   test('server killed -9 between tasks: the next task gets a new server and says reconnected', async () => {
@@ -72,15 +100,7 @@ describe('broker faults', () => {
 
   test('server killed -9 during a call: that task fails clearly and is not replayed; the next succeeds', async () => {
     const s = newScenario();
-    const playbook = s.play([
-      echo('before', 'one', { register: 'before' }),
-      {
-        name: 'long call',
-        [TOOL]: { ...everythingServer, tool_name: 'trigger-long-running-operation', tool_arguments: { duration: 5, steps: 5 } },
-        ignore_errors: true,
-      },
-      echo('after', 'two'),
-    ]);
+    const playbook = s.play(LONG_CALL_BETWEEN_ECHOES);
 
     // Watch the pool through the broker's own status: the long call is in flight once
     // the entry has served one request (the echo) and has one running.
@@ -173,17 +193,36 @@ describe('broker faults', () => {
     expect(existsSync(s.files.pid)).toBe(false);
   });
 
+  test('broker killed -9: the next broker stops the server group the dead one left (a child that ignores stdin EOF)', async () => {
+    const s = newScenario();
+    // The background sleep shares the server's process group and outlives stdin EOF: only a group kill ends it.
+    const server = { server_command: 'sh', server_args: ['-c', `sleep 300 & exec "${NODE}" "${EVERYTHING_JS}"`] };
+    const first = await s.play([
+      { name: 'call', [TOOL]: { ...server, tool_name: 'echo', tool_arguments: { message: 'x' } } },
+      { name: 'status', [BROKER]: { state: 'status' } },
+    ]);
+    expect(first.exitCode, output(first)).toBe(0);
+    const group = first.task('call').result.connection.server_pid as number;
+    const sleeper = groupMembers(group).find((pid) => pid !== group && cmdline(pid).startsWith('sleep 300'));
+    expect(sleeper, `members of group ${group}: ${groupMembers(group).map(cmdline).join(' | ')}`).toBeDefined();
+
+    process.kill(first.task('status').result.broker.pid, 'SIGKILL');
+    // The node server sees stdin EOF and exits; the sleeper does not.
+    expect(await waitUntil(() => !processAlive(group), 10_000)).toBe(true);
+    await sleep(500);
+    expect(processAlive(sleeper!)).toBe(true);
+
+    const next = await s.play([echo('after', 'two')]);
+    expect(next.exitCode, output(next)).toBe(0);
+    expect(await waitUntil(() => !processAlive(sleeper!), 10_000), brokerLog(s.dir)).toBe(true);
+    expect(logEvents(s.dir).some((e) => e.event === 'reaped orphan server group'), brokerLog(s.dir)).toBe(true);
+    await s.stopWithModule();
+    await s.expectNothingLeft();
+  });
+
   test('broker killed -9 during a call: that task fails clearly, the next starts a new broker; the old server goes', async () => {
     const s = newScenario();
-    const playbook = s.play([
-      echo('before', 'one', { register: 'before' }),
-      {
-        name: 'long call',
-        [TOOL]: { ...everythingServer, tool_name: 'trigger-long-running-operation', tool_arguments: { duration: 5, steps: 5 } },
-        ignore_errors: true,
-      },
-      echo('after', 'two'),
-    ]);
+    const playbook = s.play(LONG_CALL_BETWEEN_ECHOES);
     let broker: number | undefined;
     let server: number | undefined;
     let done = false;

@@ -111,6 +111,15 @@ describe('start()', () => {
     expect(e.message).toBe(`could not start the MCP server: server_command '${join(tmp, 'bin', 'server')}' does not exist`);
   });
 
+  it('says the #! interpreter is missing when the script itself exists', async () => {
+    const file = join(tmp, 'server.js');
+    writeFileSync(file, '#!/no/such/interpreter\n');
+    chmodSync(file, 0o755);
+    const e = await startError(transport({ command: file }));
+    expect(e.kind).toBe('not_found');
+    expect(e.message).toBe(`could not start the MCP server: server_command '${file}' exists, but the interpreter on its #! line was not found`);
+  });
+
   it('names server_cwd when the working directory does not exist', async () => {
     const cwd = join(tmp, 'no', 'such', 'dir');
     const e = await startError(transport({ command: 'sh', args: ['-c', 'exit 0'], cwd }));
