@@ -243,6 +243,25 @@ describe('unknown tool', () => {
   });
 });
 
+describe('timeout on a call', () => {
+  test('a call slower than timeout fails with "timed out after N s" and the server is told to cancel it', async () => {
+    const slow = loggedEverything('slow-call');
+    const run = await runPlaybook([
+      {
+        name: 'slow',
+        ignore_errors: true,
+        [TOOL]: { ...slow.server, tool_name: 'trigger-long-running-operation', tool_arguments: { duration: 30, steps: 3 }, timeout: 2 },
+      },
+    ]);
+    const slowTask = run.task('slow');
+    expect(slowTask.status, outputOf(run)).toBe('failed');
+    expect(slowTask.result.msg).toMatch(/^tools\/call timed out after 2 s/);
+    expect(run.durationMs).toBeLessThan(25_000);
+    expect(slow.methods()).toEqual(expect.arrayContaining(['tools/call:trigger-long-running-operation', 'notifications/cancelled']));
+    expect(run.leftovers).toEqual([]);
+  });
+});
+
 describe('check mode', () => {
   test('read-only tools are called, other tools are skipped and not sent', async () => {
     const toggle = loggedEverything('check-toggle');
