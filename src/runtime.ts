@@ -3,6 +3,7 @@
  * (plugins/modules/<name> are links to it) and, with --broker, the broker.
  *
  *   <runtime> <args-file>        run the module named by _ansible_module_name
+ *   <runtime> -                  the same, with the arguments on stdin (the action plugin's way)
  *   <runtime> --broker           run the broker daemon (started by modules)
  *   <runtime> --docs <dir>       write sidecar docs (build time)
  *   <runtime> --version

@@ -17,11 +17,12 @@ export interface ArgsFile {
   internal: Record<string, unknown>; // the _ansible_* keys
 }
 
+/** `-` reads the arguments from stdin: the collection's action plugin runs a local task as one command. */
 export function readArgsFile(path: string | undefined): ArgsFile {
   if (!path) throw new ModuleFailure('no args file given: Ansible runs a binary module as `<module> <args-file>`');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e: any) {
     throw new ModuleFailure(`cannot read args file ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }

@@ -27,10 +27,12 @@ describe('ansible-doc', () => {
     const out = `${stdout}\n${stderr}`;
     expect(exitCode, out).toBe(0);
     expect(out).not.toMatch(/Traceback|ERROR!|\[WARNING\]/);
-    expect(stdout).toContain(`> ${FQCN}.${name}`.toUpperCase());
+    // The header: "> TOSIN2013.MCP_AUDIT.X (path)" up to 2.18, "> MODULE tosin2013.mcp_audit.x (path)" from 2.19.
+    expect(stdout.split('\n')[0].toLowerCase()).toContain(`${FQCN}.${name}`);
     const options = sidecarOptions(name);
     expect(options.length).toBeGreaterThan(0);
-    for (const option of options) expect(stdout, option).toMatch(new RegExp(`^[-=] ${option}$`, 'm'));
+    // One line per option: "- name" alone (2.14) or followed by its description (2.19).
+    for (const option of options) expect(stdout, option).toMatch(new RegExp(`^[-=] ${option}(\\s|$)`, 'm'));
     expect(stdout).toMatch(/^EXAMPLES:/m);
     expect(stdout).toMatch(/^RETURN VALUES:/m);
 

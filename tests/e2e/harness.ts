@@ -72,6 +72,12 @@ export interface PlaybookOptions {
   env?: Record<string, string>;
   /** Run with --check. */
   check?: boolean;
+  /**
+   * Variables passed as `-e @<file>`, the way real playbooks get secrets (vault, vars files).
+   * Tasks refer to them as "{{ name }}". A secret written literally in a playbook is printed by
+   * Ansible itself: ansible-core >= 2.19 shows the playbook lines around a failing task.
+   */
+  secretVars?: Record<string, string>;
   /** Number of -v. */
   verbosity?: number;
   /** Kill ansible-playbook (its process group) after this long. Default 100 s. */
@@ -199,11 +205,14 @@ export async function runPlaybook(playbook: string | Task[], options: PlaybookOp
   const brokerDir = options.brokerDir ?? newBrokerDir();
   const playbookPath = join(dir, 'playbook.yml');
   writeFileSync(playbookPath, typeof playbook === 'string' ? playbook : playbookFor(playbook, options));
+  const secretVarsPath = join(dir, 'secret-vars.json');
+  if (options.secretVars) writeFileSync(secretVarsPath, JSON.stringify(options.secretVars), { mode: 0o600 });
   const args = [
     '-i',
     'localhost,',
     ...(options.check ? ['--check'] : []),
     ...(options.verbosity ? [`-${'v'.repeat(options.verbosity)}`] : []),
+    ...(options.secretVars ? ['-e', `@${secretVarsPath}`] : []),
     ...(options.extraArgs ?? []),
     playbookPath,
   ];
