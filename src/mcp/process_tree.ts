@@ -39,7 +39,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let procMounted: boolean | undefined;
 const haveProc = () => (procMounted ??= existsSync('/proc/self/stat'));
 
-/** The fields of /proc/<pid>/stat after "pid (comm)": state, ppid, pgrp, ...; undefined when the process is gone. */
+/** The fields of /proc/<pid>/stat after "pid (comm)": state, ppid, pgrp, ... (field n of proc(5) is [n - 3]); undefined when the process is gone. */
 function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -77,16 +77,21 @@ function carriesMark(pid: string, entry: string): boolean {
   }
 }
 
+const startTime = (fields: string[]) => Number(fields[19]); // clock ticks after boot
+let ownStart: number | undefined;
+
 function find(tree: ProcessTree): Found {
   if (!haveProc()) return { group: signalProbe(-tree.pgid), outside: [] };
   const entry = tree.mark ? `${SESSION_MARK_VAR}=${tree.mark}` : undefined;
+  // A server's descendants started after this process: older ones need no environ read.
+  ownStart ??= startTime(statFields('self') ?? []) || 0;
   const found: Found = { group: false, outside: [] };
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     const fields = statFields(name);
     if (!fields || exited(fields[0])) continue;
     if (Number(fields[2]) === tree.pgid) found.group = true;
-    else if (entry && carriesMark(name, entry)) found.outside.push(Number(name));
+    else if (entry && startTime(fields) >= ownStart && carriesMark(name, entry)) found.outside.push(Number(name));
   }
   return found;
 }

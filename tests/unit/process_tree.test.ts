@@ -58,10 +58,15 @@ async function shWritingPid(script: string, env: NodeJS.ProcessEnv = process.env
   return { leader, pid };
 }
 
+/** Resolves once `pid` leads a session of its own (setsid(1) has run, not just been forked). */
+const ownSession = (pid: number) => until(() => stat(pid)[3] === String(pid), 5000, `process ${pid} to call setsid()`);
+
 /** A process in a new session (setsid) carrying `env`; with ignoreTerm it survives SIGTERM. */
 let daemons = 0;
-function daemon(env: NodeJS.ProcessEnv, ignoreTerm = false): Promise<{ leader: ChildProcess; pid: number }> {
-  return shWritingPid(`${ignoreTerm ? "trap '' TERM; " : ''}setsid sleep 300 & echo $! > "$PIDFILE"; exec sleep 300`, env, `daemon-${++daemons}`);
+async function daemon(env: NodeJS.ProcessEnv, ignoreTerm = false): Promise<{ leader: ChildProcess; pid: number }> {
+  const d = await shWritingPid(`${ignoreTerm ? "trap '' TERM; " : ''}setsid sleep 300 & echo $! > "$PIDFILE"; exec sleep 300`, env, `daemon-${++daemons}`);
+  await ownSession(d.pid);
+  return d;
 }
 
 describe('processRunning', () => {
@@ -89,7 +94,6 @@ describe('stopProcessTree', () => {
     const mark = newSessionMark();
     const marked = await daemon({ ...process.env, [SESSION_MARK_VAR]: mark });
     const other = await daemon({ ...process.env, [SESSION_MARK_VAR]: newSessionMark() });
-    expect(stat(marked.pid)[3]).toBe(String(marked.pid)); // its own session
     const tree = { pgid: marked.leader.pid!, mark };
     expect(treeRunning(tree)).toBe(true);
 
@@ -147,7 +151,7 @@ describe('StdioServerTransport', () => {
     await until(() => existsSync(join(tmp, 'pid')) && readFileSync(join(tmp, 'pid'), 'utf8').endsWith('\n'), 5000, 'the daemon pid');
     const pid = Number(readFileSync(join(tmp, 'pid'), 'utf8'));
     pids.push(pid, t.pid!);
-    expect(stat(pid)[3]).toBe(String(pid));
+    await ownSession(pid);
     await t.close();
     expect(processRunning(pid)).toBe(false);
   });
@@ -158,7 +162,7 @@ describe('StdioServerTransport', () => {
     expect(await t.waitExit(5000)).toEqual({ code: 3, signal: null });
     const pid = Number(readFileSync(join(tmp, 'pid'), 'utf8'));
     pids.push(pid);
-    expect(processRunning(pid)).toBe(true);
+    await ownSession(pid);
     await t.close();
     expect(processRunning(pid)).toBe(false);
   });
