@@ -1,6 +1,7 @@
 /** What mcp_broker does: look at the pool, close one entry, stop the broker and wait until it is gone. */
 import { ModuleFailure } from './errors';
 import { brokerRequest } from './broker_client';
+import { processRunning } from './mcp/process_tree';
 import { poolKey, serverFromParams } from './server_definition';
 
 export interface BrokerStatus {
@@ -27,20 +28,11 @@ export async function closePooled(params: Record<string, any>, status: BrokerSta
   return { closed: reply?.closed ? 1 : 0, matched };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
-}
-
-/** Stop the broker (it closes every server first) and wait until its process has exited. */
+/** Stop the broker (it closes every server first) and wait until its process has exited (a zombie has: pid 1 of a container may never reap it). */
 export async function stopBroker(pid: number): Promise<number> {
   const reply = (await brokerRequest('stop', {}, { start: false, replyTimeoutMs: CONTROL_TIMEOUT_MS })) as { closed: number } | undefined;
   const deadline = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  if (alive(pid)) throw new ModuleFailure(`the broker (pid ${pid}) did not exit within 10 s after closing its connections`);
+  while (processRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (processRunning(pid)) throw new ModuleFailure(`the broker (pid ${pid}) did not exit within 10 s after closing its connections`);
   return reply?.closed ?? 0;
 }

@@ -10,8 +10,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { McpAuditError } from '../errors';
+import { groupRunning, newSessionMark, SESSION_MARK_VAR, stopProcessTree } from './process_tree';
 import { findExecutable, searchPath, type CommandLine } from './server_command';
 
 const STDERR_TAIL_BYTES = 4096;
@@ -46,6 +47,8 @@ export class StdioServerTransport implements Transport {
   garbageLines = 0;
   lastGarbage?: string;
   readonly env: NodeJS.ProcessEnv;
+  /** MCP_AUDIT_SESSION in the server's environment: close() finds its descendants by it. */
+  private readonly mark = newSessionMark();
 
   constructor(readonly options: StdioServerOptions) {
     this.env = { ...(options.parentEnv ?? process.env), ...(options.env ?? {}) };
@@ -69,7 +72,7 @@ export class StdioServerTransport implements Transport {
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
         cwd,
-        env: this.env,
+        env: { ...this.env, [SESSION_MARK_VAR]: this.mark },
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true, // own session and process group: close() kills the whole group
       });
@@ -174,31 +177,14 @@ export class StdioServerTransport implements Transport {
    */
   groupAlive(): boolean {
     const pgid = this.child?.pid;
-    if (!pgid || !this.signalGroup(0 as unknown as NodeJS.Signals)) return false;
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc');
-    } catch {
-      return true; // no /proc: the signal probe is all we have
-    }
-    for (const pid of entries) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parens.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
-      } catch {
-        /* exited while we looked */
-      }
-    }
-    return false;
+    return !!pgid && groupRunning(pgid);
   }
 
   /**
    * Bounded shutdown: close stdin (the stdio spec's polite way), then SIGTERM,
-   * then SIGKILL to the whole process group. Leftover group members (children
-   * of a wrapper that already exited) get the same treatment.
+   * then SIGKILL to the whole process group. Leftovers (children of a wrapper
+   * that already exited, descendants that left the group or session) get the
+   * same treatment.
    */
   async close(): Promise<void> {
     const child = this.child;
@@ -213,12 +199,7 @@ export class StdioServerTransport implements Transport {
         }
       }
     }
-    if (this.groupAlive()) {
-      this.signalGroup('SIGTERM');
-      const deadline = Date.now() + CLOSE_GRACE_MS.term;
-      while (this.groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (this.groupAlive()) this.signalGroup('SIGKILL');
-    }
+    await stopProcessTree({ pgid: child.pid, mark: this.mark }, CLOSE_GRACE_MS.term, CLOSE_GRACE_MS.kill);
     child.stdout.destroy();
     child.stderr.destroy();
   }

@@ -95,6 +95,8 @@ export interface PlaybookOptions {
    * tests are not disturbed. Default true; pooling tests pass false.
    */
   reapLeftovers?: boolean;
+  /** Run ansible-playbook under this command line (argv before ansible-playbook's), e.g. in a pid namespace. */
+  wrapper?: string[];
 }
 
 export interface TaskResult {
@@ -221,7 +223,8 @@ export async function runPlaybook(playbook: string | Task[], options: PlaybookOp
   const { exitCode, signal, stdout, stderr } = await new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolvePromise, reject) => {
       // Its own process group, so a timeout kills ansible-playbook and its forks together.
-      const child = spawn('ansible-playbook', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const [command, ...argv] = [...(options.wrapper ?? []), 'ansible-playbook', ...args];
+      const child = spawn(command, argv, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
