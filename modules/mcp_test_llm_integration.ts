@@ -56,7 +56,7 @@ export default defineModule({
     llm_base_url: {
       description: [
         'Base URL of the API. Defaults: C(https://api.openai.com/v1), C(https://api.anthropic.com), C(http://localhost:11434) (ollama), C(http://localhost:8000/v1) (vllm), C(https://openrouter.ai/api/v1), C(https://bedrock-runtime.<region>.amazonaws.com) (bedrock), C(https://<location>-aiplatform.googleapis.com) (vertex_ai), C(https://api.cohere.com) (cohere).',
-        'For C(bedrock) the request goes to C(<llm_base_url>/model/<model>/converse) (a VPC endpoint, a proxy); for C(vertex_ai) to C(<llm_base_url>/v1/projects/<project>/locations/<location>/publishers/google/models/<model>:generateContent); for C(cohere) to C(<llm_base_url>/v2/chat).',
+        'For C(bedrock) the request goes to C(<llm_base_url>/model/<model>/converse) (a VPC endpoint, a proxy); for C(vertex_ai) to C(<llm_base_url>/v1/projects/<project>/locations/<location>/publishers/google/models/<model>:generateContent) (a base URL that already ends in C(/models/<model>) only gets C(:generateContent)); for C(cohere) to C(<llm_base_url>/v2/chat).',
         'Required for C(azure): the resource endpoint, for example C(https://my-resource.openai.azure.com) (or C(.../openai/v1) for Azure\'s v1 API).',
       ],
       type: 'str',

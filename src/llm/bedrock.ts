@@ -6,7 +6,7 @@
  * results go back in one user message of `toolResult` blocks. The request is
  * signed with AWS Signature V4, or carries a Bedrock API key as a bearer token.
  */
-import { toolDescription, toolParameters, ToolNames, type AssistantTurn, type ChatClient, type ChatSettings, type ToolAnswer, type ToolCall } from './chat';
+import { parseArguments, toolDescription, toolParameters, ToolNames, type AssistantTurn, type ChatClient, type ChatSettings, type ToolAnswer, type ToolCall } from './chat';
 import { joinUrl, LlmApiError, postJson } from './http';
 import { signRequest, uriEncode } from './sigv4';
 
@@ -45,16 +45,7 @@ export function bedrockChat(s: ChatSettings): ChatClient {
       messages.push({ role: 'assistant', content: message.content });
       const toolCalls: ToolCall[] = message.content
         .filter((b: any) => b?.toolUse)
-        .map(({ toolUse: u }: any) => {
-          const input = u.input ?? {};
-          const valid = input && typeof input === 'object' && !Array.isArray(input);
-          return {
-            id: String(u.toolUseId),
-            name: names.mcp(String(u.name ?? '')),
-            arguments: valid ? input : {},
-            ...(valid ? {} : { argumentsError: `the tool call input must be a JSON object, got: ${JSON.stringify(input).slice(0, 200)}` }),
-          };
-        });
+        .map(({ toolUse: u }: any) => ({ id: String(u.toolUseId), name: names.mcp(String(u.name ?? '')), ...parseArguments(u.input) }));
       const text = message.content.map((b: any) => (typeof b?.text === 'string' ? b.text : '')).join('');
       return { text, toolCalls, stopReason: body.stopReason ?? null };
     },

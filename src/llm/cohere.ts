@@ -10,8 +10,11 @@ import { joinUrl, LlmApiError, postJson } from './http';
 /** Cohere's tool names: letters, digits and underscores, not starting with a digit. */
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** <base>/v2/chat; a base URL that already ends in /v2 is accepted too. */
-export const cohereUrl = (baseUrl: string) => joinUrl(baseUrl, /\/v2\/?$/.test(baseUrl) ? '/chat' : '/v2/chat');
+/** <base>/v2/chat; a base URL that already ends in /v2 or /v2/chat is accepted too. */
+export function cohereUrl(baseUrl: string): string {
+  if (/\/v2\/chat\/?$/.test(baseUrl)) return baseUrl.replace(/\/+$/, '');
+  return joinUrl(baseUrl, /\/v2\/?$/.test(baseUrl) ? '/chat' : '/v2/chat');
+}
 
 export function cohereChat(s: ChatSettings): ChatClient {
   const url = cohereUrl(s.baseUrl);

@@ -6,13 +6,19 @@
  * parts, tool calls being `functionCall` parts; results go back in one user
  * turn of `functionResponse` parts, one per call. Auth: an OAuth access token.
  */
-import { toolDescription, toolParameters, ToolNames, type AssistantTurn, type ChatClient, type ChatSettings, type ToolAnswer, type ToolCall } from './chat';
+import { parseArguments, toolDescription, toolParameters, ToolNames, type AssistantTurn, type ChatClient, type ChatSettings, type ToolAnswer, type ToolCall } from './chat';
 import { joinUrl, LlmApiError, postJson } from './http';
 
 /** FunctionDeclaration name rule: a letter or underscore, then letters, digits, _ . : - (64 at most). */
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 
+/**
+ * <base>/v1/projects/<project>/locations/<location>/publishers/google/models/<model>:generateContent.
+ * A base URL that already names a model (.../models/<model>, as LiteLLM's
+ * api_base for Vertex AI did, for gateways) only gets :generateContent.
+ */
 export function vertexUrl(s: ChatSettings): string {
+  if (/\/models\/[^/:]+$/.test(s.baseUrl.replace(/\/+$/, ''))) return `${s.baseUrl.replace(/\/+$/, '')}:generateContent`;
   const { project, location } = s.vertex!;
   const e = encodeURIComponent;
   return joinUrl(s.baseUrl, `/v1/projects/${e(project)}/locations/${e(location)}/publishers/google/models/${e(s.model)}:generateContent`);
@@ -62,16 +68,7 @@ export function vertexChat(s: ChatSettings): ChatClient {
       contents.push({ role: 'model', parts });
       const toolCalls: ToolCall[] = parts
         .filter((p) => p?.functionCall)
-        .map(({ functionCall: f }) => {
-          const args = f.args ?? {};
-          const valid = args && typeof args === 'object' && !Array.isArray(args);
-          return {
-            id: typeof f.id === 'string' && f.id ? f.id : madeUpId(),
-            name: names.mcp(String(f.name ?? '')),
-            arguments: valid ? args : {},
-            ...(valid ? {} : { argumentsError: `the function call args must be a JSON object, got: ${JSON.stringify(args).slice(0, 200)}` }),
-          };
-        });
+        .map(({ functionCall: f }) => ({ id: typeof f.id === 'string' && f.id ? f.id : madeUpId(), name: names.mcp(String(f.name ?? '')), ...parseArguments(f.args) }));
       const text = parts.map((p) => (typeof p?.text === 'string' && !p.thought ? p.text : '')).join('');
       // STOP, MAX_TOKENS, SAFETY...: lower-cased, max_tokens reads as a cut-off answer.
       return { text, toolCalls, stopReason: typeof candidate.finishReason === 'string' ? candidate.finishReason.toLowerCase() : null };

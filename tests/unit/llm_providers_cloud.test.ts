@@ -198,6 +198,14 @@ describe('bedrock: the Converse API signed with AWS Signature V4', () => {
     expect(fake.requestsFor(m)[0].toolNames).toEqual(['files_read']);
   });
 
+  it('tool input that is not an object is an argumentsError, answered to the model instead of guessed', async () => {
+    const m = model('bedrock-bad-input');
+    const content = [{ toolUse: { toolUseId: 'tu1', name: 'echo', input: ['hi'] } }];
+    fake.script(m, [{ raw: JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: 'tool_use' }), contentType: 'application/json' }]);
+    const [call] = (await (await converse(bedrock(m))).next()).toolCalls;
+    expect(call).toEqual({ id: 'tu1', name: 'echo', arguments: {}, argumentsError: 'the tool call arguments must be a JSON object, got: ["hi"]' });
+  });
+
   it('an answer without output.message is an error, not a crash', async () => {
     const m = model('bedrock-raw');
     fake.script(m, [{ raw: JSON.stringify({ stopReason: 'end_turn' }), contentType: 'application/json' }]);
@@ -295,6 +303,14 @@ describe('vertex_ai: Gemini generateContent', () => {
     ]);
   });
 
+  it('a base URL that names the model (LiteLLM\'s api_base for gateways) only gets :generateContent', async () => {
+    const m = model('gemini-gateway');
+    fake.script(m, [{ answer: 'through a gateway' }]);
+    const base = `${fake.url}/v1/projects/gw/locations/us-east5/publishers/google/models/${m}`;
+    expect((await (await converse(vertex(m, { llm_api_key: KEY, llm_base_url: base }))).next()).text).toBe('through a gateway');
+    expect(fake.requestsFor(m)[0].url).toBe(`/v1/projects/gw/locations/us-east5/publishers/google/models/${m}:generateContent`);
+  });
+
   it('a failed tool result goes back under Google\'s `error` key', async () => {
     const m = model('gemini-error');
     fake.script(m, [{ toolCalls: [{ name: 'echo', arguments: {} }] }, answerWithToolResults()]);
@@ -348,6 +364,13 @@ describe('vertex_ai: Gemini generateContent', () => {
     const err = await failure(await converse(vertex(m, {}, { GOOGLE_OAUTH_ACCESS_TOKEN: wrong })));
     expect(err.message).toMatch(/^the vertex_ai API answered HTTP 401 Unauthorized \(POST .*:generateContent\): Request had invalid authentication credentials\. Expected OAuth 2 access token: \*+$/);
     expect(err.message).not.toContain(wrong);
+  });
+
+  it('thought parts are not part of the answer', async () => {
+    const m = model('gemini-thinking');
+    const parts = [{ text: 'Let me think about sums.', thought: true }, { text: 'It is 5.', thoughtSignature: 'c2ln' }];
+    fake.script(m, [{ raw: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP' }] }), contentType: 'application/json' }]);
+    expect((await (await converse(vertex(m, { llm_api_key: KEY }))).next()).text).toBe('It is 5.');
   });
 
   it('a blocked prompt and a cut-off answer are reported as such', async () => {
@@ -423,6 +446,15 @@ describe('cohere: Chat API v2', () => {
       { role: 'assistant', tool_plan: 'I will add.', tool_calls: [{ id, type: 'function', function: { name: 'get_sum', arguments: '{"a":2,"b":3}' } }] },
       { role: 'tool', tool_call_id: id, content: 'The sum of 2 and 3 is 5.' },
     ]);
+  });
+
+  it('a base URL may end in /v2 or be the whole /v2/chat URL', async () => {
+    const m = model('command-base');
+    fake.script(m, [{ answer: 'ok' }]);
+    for (const base of [`${fake.url}/v2`, `${fake.url}/v2/chat`, `${fake.url}/v2/chat/`]) {
+      expect((await (await converse(cohere(m, { llm_base_url: base }))).next()).text).toBe('ok');
+    }
+    expect(fake.requestsFor(m).map((r) => r.url)).toEqual(['/v2/chat', '/v2/chat', '/v2/chat']);
   });
 
   it('the key from COHERE_API_KEY (LiteLLM\'s, 1.1.x) or CO_API_KEY (Cohere\'s SDK); none fails naming both', () => {
