@@ -18,10 +18,11 @@ const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
  * api_base for Vertex AI did, for gateways) only gets :generateContent.
  */
 export function vertexUrl(s: ChatSettings): string {
-  if (/\/models\/[^/:]+$/.test(s.baseUrl.replace(/\/+$/, ''))) return `${s.baseUrl.replace(/\/+$/, '')}:generateContent`;
+  const base = s.baseUrl.replace(/\/+$/, '');
+  if (/\/models\/[^/:]+$/.test(base)) return `${base}:generateContent`;
   const { project, location } = s.vertex!;
   const e = encodeURIComponent;
-  return joinUrl(s.baseUrl, `/v1/projects/${e(project)}/locations/${e(location)}/publishers/google/models/${e(s.model)}:generateContent`);
+  return joinUrl(base, `/v1/projects/${e(project)}/locations/${e(location)}/publishers/google/models/${e(s.model)}:generateContent`);
 }
 
 export function vertexChat(s: ChatSettings): ChatClient {
