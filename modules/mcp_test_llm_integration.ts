@@ -3,14 +3,14 @@ import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '
 import { ModuleFailure } from '../src/errors';
 import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
 import type { Expectations } from '../src/llm/expectations';
-import { apiKeySource, chatClient, DEFAULT_AZURE_API_VERSION, llmSettings, LLM_PROVIDERS } from '../src/llm/providers';
+import { chatClient, DEFAULT_AWS_REGION, DEFAULT_AZURE_API_VERSION, DEFAULT_VERTEX_LOCATION, llmSettings, LLM_PROVIDERS } from '../src/llm/providers';
 
 export default defineModule({
   name: 'mcp_test_llm_integration',
   short_description: 'Let an LLM drive an MCP server\'s tools and check what it did',
   description: [
     'Sends O(test_prompt) to an LLM together with the MCP server\'s tools, runs every tool call the model asks for on the server, feeds the results back, and repeats until the model answers without tool calls or O(max_iterations) LLM requests were made.',
-    'Speaks three wire formats directly (no Python or LiteLLM needed): OpenAI chat completions (C(openai), C(vllm), C(openrouter), and C(azure) with its C(api-key) header and C(api-version) parameter), Anthropic Messages (C(anthropic)) and Ollama\'s native C(/api/chat) (C(ollama)).',
+    'Speaks each provider\'s wire format directly (no Python or LiteLLM needed): OpenAI chat completions (C(openai), C(vllm), C(openrouter), and C(azure) with its C(api-key) header and C(api-version) parameter), Anthropic Messages (C(anthropic)), Ollama\'s native C(/api/chat) (C(ollama)), the Amazon Bedrock Converse API (C(bedrock), signed with AWS Signature Version 4), Gemini C(generateContent) on Google Vertex AI (C(vertex_ai)) and Cohere\'s Chat API v2 (C(cohere)).',
     'Tool calls run on the same MCP session as the rest of the task (pooled by the broker when O(connection_reuse=true)). A call the server refuses (unknown tool, arguments that do not match the tool\'s C(inputSchema)) is answered to the model as an error, as an MCP host would.',
     'The task fails when the test does not pass: a tool in O(expected_tool_calls) was not called, the final answer does not match, or the model gave no final answer within O(max_iterations). It also fails when the LLM API answers an HTTP error or cannot be reached.',
     'C(changed) is true when the model called a tool that is not annotated C(readOnlyHint: true).',
@@ -19,37 +19,57 @@ export default defineModule({
   check_mode_support: 'partial',
   check_mode_details: 'Only lists the server\'s tools and checks the LLM settings; the model is not asked and no tool is called.',
   notes: [
-    'The API key is sent in a request header only, never in a URL, and never appears in results or error messages, also when it comes from an environment variable.',
+    'The API key is sent in a request header only, never in a URL, and never appears in results or error messages, also when it comes from an environment variable. The same holds for AWS secret access keys and session tokens, Google access tokens and the secrets of Google credentials files.',
+    'Model names may carry the provider prefix LiteLLM used in 1.1.x (C(bedrock/), C(bedrock/converse/), C(vertex_ai/), C(cohere/), C(cohere_chat/), C(openai/), C(anthropic/), C(azure/)); it is removed.',
   ],
   options: {
     test_prompt: { description: 'The prompt sent to the model as the user message. The model may use the server\'s tools to answer it.', type: 'str', required: true },
     llm_provider: {
       description: [
         'The LLM API to use. C(openai), C(vllm), C(openrouter) and C(azure) share the OpenAI chat-completions client; C(anthropic) uses the Messages API; C(ollama) uses Ollama\'s native C(/api/chat).',
+        'C(bedrock) uses the Amazon Bedrock Converse API (C(POST /model/<model>/converse)) for any model Bedrock serves that supports tool use. With O(llm_api_key) (or E(AWS_BEARER_TOKEN_BEDROCK)) set, that value is a Bedrock API key sent as a bearer token; otherwise requests are signed with AWS Signature Version 4 using E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY) and E(AWS_SESSION_TOKEN), or the keys of the E(AWS_PROFILE) (else C(default)) profile in C(~/.aws/credentials). Profiles using SSO, C(role_arn) or C(credential_process), and instance roles, are not followed: export their credentials into the task\'s environment.',
+        'C(vertex_ai) uses Gemini C(generateContent) on Google Vertex AI. Auth is an OAuth access token: O(llm_api_key), else E(GOOGLE_OAUTH_ACCESS_TOKEN), else one obtained from Application Default Credentials (the service account key or C(gcloud auth application-default login) file named by E(GOOGLE_APPLICATION_CREDENTIALS), else gcloud\'s C(application_default_credentials.json)).',
+        'C(cohere) uses Cohere\'s Chat API v2 (C(POST /v2/chat)).',
       ],
       type: 'str',
       default: 'ollama',
       choices: [...LLM_PROVIDERS],
     },
     llm_model: {
-      description: ['The model, as the provider names it (for example C(gpt-4o-mini), C(claude-sonnet-4-5), C(qwen2.5)). For C(azure), the deployment name.'],
+      description: [
+        'The model, as the provider names it (for example C(gpt-4o-mini), C(claude-sonnet-4-5), C(qwen2.5)). For C(azure), the deployment name.',
+        'For C(bedrock), the model or inference profile id or ARN (for example C(anthropic.claude-3-5-haiku-20241022-v1:0), C(us.amazon.nova-pro-v1:0)); for C(vertex_ai), a Gemini model (for example C(gemini-2.5-flash)); for C(cohere), for example C(command-a-03-2025).',
+      ],
       type: 'str',
       required: true,
     },
     llm_api_key: {
       description: [
         'API key for the provider. Keep it in Ansible Vault.',
-        'When not given, read from the environment of the module, by provider: E(OPENAI_API_KEY), E(ANTHROPIC_API_KEY), E(OLLAMA_API_KEY), E(VLLM_API_KEY), E(OPENROUTER_API_KEY), E(AZURE_OPENAI_API_KEY).',
-        'Required (here or in the environment) for C(openai), C(anthropic), C(openrouter) and C(azure).',
+        'When not given, read from the environment of the module, by provider: E(OPENAI_API_KEY), E(ANTHROPIC_API_KEY), E(OLLAMA_API_KEY), E(VLLM_API_KEY), E(OPENROUTER_API_KEY), E(AZURE_OPENAI_API_KEY), E(AWS_BEARER_TOKEN_BEDROCK) (bedrock), E(GOOGLE_OAUTH_ACCESS_TOKEN) (vertex_ai), E(COHERE_API_KEY) or E(CO_API_KEY) (cohere).',
+        'For C(bedrock), a Bedrock API key (sent as C(Authorization: Bearer)); leave it unset to sign with AWS credentials instead. For C(vertex_ai), an OAuth access token (for example from C(gcloud auth print-access-token)); leave it unset to use Application Default Credentials.',
+        'Required (here or in the environment) for C(openai), C(anthropic), C(openrouter), C(azure) and C(cohere).',
       ],
       type: 'str',
       no_log: true,
     },
     llm_base_url: {
       description: [
-        'Base URL of the API. Defaults: C(https://api.openai.com/v1), C(https://api.anthropic.com), C(http://localhost:11434) (ollama), C(http://localhost:8000/v1) (vllm), C(https://openrouter.ai/api/v1).',
+        'Base URL of the API. Defaults: C(https://api.openai.com/v1), C(https://api.anthropic.com), C(http://localhost:11434) (ollama), C(http://localhost:8000/v1) (vllm), C(https://openrouter.ai/api/v1), C(https://bedrock-runtime.<region>.amazonaws.com) (bedrock), C(https://<location>-aiplatform.googleapis.com) (vertex_ai), C(https://api.cohere.com) (cohere).',
+        'For C(bedrock) the request goes to C(<llm_base_url>/model/<model>/converse) (a VPC endpoint, a proxy); for C(vertex_ai) to C(<llm_base_url>/v1/projects/<project>/locations/<location>/publishers/google/models/<model>:generateContent) (a base URL that already ends in C(/models/<model>) only gets C(:generateContent)); for C(cohere) to C(<llm_base_url>/v2/chat).',
         'Required for C(azure): the resource endpoint, for example C(https://my-resource.openai.azure.com) (or C(.../openai/v1) for Azure\'s v1 API).',
       ],
+      type: 'str',
+    },
+    llm_region: {
+      description: [
+        'For C(bedrock), the AWS region. When not set: the region of a model ARN or of a C(bedrock-runtime) O(llm_base_url), else E(AWS_REGION_NAME), E(AWS_REGION), E(AWS_DEFAULT_REGION), the profile\'s C(region) in C(~/.aws/config), else C(' + DEFAULT_AWS_REGION + ') (as in 1.1.x).',
+        'For C(vertex_ai), the Google Cloud location (a region, or C(global)). When not set: E(VERTEXAI_LOCATION), E(GOOGLE_CLOUD_LOCATION), else C(' + DEFAULT_VERTEX_LOCATION + ').',
+      ],
+      type: 'str',
+    },
+    llm_project: {
+      description: 'For C(vertex_ai), the Google Cloud project. When not set: E(VERTEXAI_PROJECT), E(GOOGLE_CLOUD_PROJECT), E(GCLOUD_PROJECT), else the project of the Application Default Credentials.',
       type: 'str',
     },
     llm_api_version: { description: 'Azure OpenAI C(api-version) query parameter. Only for O(llm_provider=azure).', type: 'str', default: DEFAULT_AZURE_API_VERSION },
@@ -120,6 +140,38 @@ export default defineModule({
     llm_model: my-gpt-4o-deployment
     llm_api_key: "{{ vault_azure_openai_key }}"
     expected_tool_calls: [get_order_status]
+
+- name: Amazon Bedrock, signed with the AWS credentials of the environment
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_command: npx -y @modelcontextprotocol/server-everything
+    test_prompt: What is 15 plus 27? Use the get-sum tool.
+    llm_provider: bedrock
+    llm_model: us.anthropic.claude-3-5-haiku-20241022-v1:0
+    llm_region: us-east-1
+    expected_tool_calls: [get-sum]
+  environment:
+    AWS_ACCESS_KEY_ID: "{{ vault_aws_access_key_id }}"
+    AWS_SECRET_ACCESS_KEY: "{{ vault_aws_secret_access_key }}"
+
+- name: Gemini on Vertex AI with a service account key
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_command: npx -y @modelcontextprotocol/server-everything
+    test_prompt: Echo the word 'ansible' back to me with the echo tool.
+    llm_provider: vertex_ai
+    llm_model: gemini-2.5-flash
+    llm_project: my-project
+    llm_region: europe-west4
+    expected_tool_calls: [echo]
+  environment:
+    GOOGLE_APPLICATION_CREDENTIALS: /etc/ansible/vertex-sa.json
+
+- name: Cohere (key from COHERE_API_KEY or CO_API_KEY)
+  tosin2013.mcp_audit.mcp_test_llm_integration:
+    server_command: npx -y @modelcontextprotocol/server-everything
+    test_prompt: What is 15 plus 27? Use the get-sum tool.
+    llm_provider: cohere
+    llm_model: command-a-03-2025
+    expected_tool_calls: [get-sum]
 `,
   returns: {
     ...CONNECTION_RETURNS,
@@ -129,7 +181,10 @@ export default defineModule({
     llm_provider: { description: 'The provider used.', returned: 'always', type: 'str', sample: 'openai' },
     llm_model: { description: 'The model used.', returned: 'always', type: 'str', sample: 'gpt-4o-mini' },
     llm_api_key_source: {
-      description: 'Where the API key came from: C(llm_api_key), the environment variable\'s name, or null when none was used. Never the key.',
+      description: [
+        'Where the API key came from: C(llm_api_key), the environment variable\'s name, or null when none was used. Never the key.',
+        'For C(bedrock) signing with AWS credentials: C(AWS_ACCESS_KEY_ID) (the environment) or C(AWS profile <name>). For C(vertex_ai) with Application Default Credentials: C(GOOGLE_APPLICATION_CREDENTIALS) or the path of gcloud\'s file.',
+      ],
       returned: 'when the settings were valid',
       type: 'str',
       sample: 'OPENAI_API_KEY',
@@ -180,9 +235,9 @@ export default defineModule({
     } catch (e) {
       return mcpFailure(e, base, started);
     }
-    // A key read from the environment is no option, so the protocol layer must be told to mask it.
-    if (settings.apiKey) task.hideSecret(settings.apiKey);
-    const reported = { ...base, llm_api_key_source: apiKeySource(p) };
+    // Keys and credentials read from the environment are no options, so the protocol layer must be told to mask them.
+    for (const secret of settings.secrets) task.hideSecret(secret);
+    const reported = { ...base, llm_api_key_source: settings.keySource };
 
     const { McpToolbox } = await import('../src/llm/mcp_tools');
     const toolbox = new McpToolbox(p);

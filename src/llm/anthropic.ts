@@ -32,7 +32,7 @@ export function anthropicChat(s: ChatSettings): ChatClient {
         headers,
         body: { model: s.model, max_tokens: MAX_TOKENS, ...(s.systemPrompt ? { system: s.systemPrompt } : {}), messages, ...(tools.length ? { tools } : {}) },
         timeoutMs: s.timeoutMs,
-        secret: s.apiKey,
+        secrets: [s.apiKey],
       });
       if (!Array.isArray(body?.content)) throw new LlmApiError(`the ${s.provider} API answered without a content list (POST ${url})`);
       // The assistant turn goes back unchanged: the API wants its own blocks (thinking included) replayed.

@@ -1,10 +1,12 @@
 /**
  * What the agent loop needs from an LLM API, whatever its wire format: send
  * the conversation, get the assistant's turn (text and tool calls), answer
- * the tool calls. Each wire format (openai.ts, anthropic.ts, ollama.ts) keeps
- * its own message history, because the formats differ in how a tool call and
- * its result are threaded (ids, roles, content blocks).
+ * the tool calls. Each wire format (openai.ts, anthropic.ts, ollama.ts,
+ * bedrock.ts, vertex.ts, cohere.ts) keeps its own message history, because
+ * the formats differ in how a tool call and its result are threaded (ids,
+ * roles, content blocks).
  */
+import type { AwsCredentials } from './sigv4';
 
 /** An MCP tool as tools/list describes it: what the model is offered. */
 export interface McpTool {
@@ -46,6 +48,14 @@ export interface ChatClient {
   answerToolCalls(answers: ToolAnswer[]): void;
 }
 
+/** Google Cloud settings for Vertex AI. */
+export interface VertexTarget {
+  project: string;
+  location: string;
+  /** Application Default Credentials to get an access token from, when no token was given. */
+  credentialsFile?: string;
+}
+
 /** Everything a wire format needs to talk to one model. */
 export interface ChatSettings {
   /** The llm_provider, used in messages. */
@@ -56,6 +66,9 @@ export interface ChatSettings {
   timeoutMs: number;
   /** Azure's api-version query parameter. */
   apiVersion?: string;
+  /** Bedrock without an API key: credentials and region for AWS Signature V4. */
+  aws?: { credentials: AwsCredentials; region: string };
+  vertex?: VertexTarget;
   systemPrompt?: string;
   prompt: string;
   tools: McpTool[];
@@ -89,4 +102,33 @@ export function parseArguments(raw: unknown): Pick<ToolCall, 'arguments' | 'argu
     return { arguments: {}, argumentsError: `the tool call arguments must be a JSON object, got: ${JSON.stringify(value).slice(0, 200)}` };
   }
   return { arguments: value as Record<string, unknown> };
+}
+
+/**
+ * MCP tool names as a provider accepts them. MCP allows names some APIs refuse
+ * (Cohere takes no '-', Bedrock no '.'): such a tool is offered under an alias
+ * made of the allowed characters, and the model's calls are mapped back, so
+ * results and expected_tool_calls always use the server's names.
+ */
+export class ToolNames {
+  private readonly wireOf = new Map<string, string>();
+  private readonly mcpOf = new Map<string, string>();
+
+  constructor(tools: readonly McpTool[], valid: RegExp) {
+    const taken = new Set(tools.map((t) => t.name).filter((n) => valid.test(n)));
+    for (const { name } of tools) {
+      if (valid.test(name)) continue;
+      const base = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_').slice(0, 60);
+      let alias = base;
+      for (let n = 2; taken.has(alias); n++) alias = `${base}_${n}`;
+      taken.add(alias);
+      this.wireOf.set(name, alias);
+      this.mcpOf.set(alias, name);
+    }
+  }
+
+  /** The name the model sees. */
+  wire = (mcpName: string) => this.wireOf.get(mcpName) ?? mcpName;
+  /** The server's name for what the model called (unknown names stay as they are: the server refuses them). */
+  mcp = (wireName: string) => this.mcpOf.get(wireName) ?? wireName;
 }

@@ -1,8 +1,8 @@
 /**
  * One JSON POST to an LLM API with Node's fetch, and the errors a person can
  * act on: the HTTP status with the API's own error message, "could not
- * connect to <url>: <cause>", or a timeout. The API key is sent in a header
- * only, and is cut out of every message: some APIs echo the key they got.
+ * connect to <url>: <cause>", or a timeout. Keys and tokens are sent in
+ * headers only, and are cut out of every message: some APIs echo the key they got.
  */
 import { ModuleFailure } from '../errors';
 
@@ -21,16 +21,19 @@ export interface PostJson {
   api: string;
   url: string;
   headers: Record<string, string>;
+  /** Sent as JSON; URLSearchParams are sent as a form (OAuth token endpoints). */
   body: unknown;
   timeoutMs: number;
   /** Never shown: removed from any message built from the API's answer. */
-  secret?: string;
+  secrets: readonly (string | undefined)[];
+  /** Headers computed from the final request (AWS SigV4 signs the URL, headers and body as sent). */
+  sign?: (request: { url: URL; headers: Record<string, string>; body: string }) => Record<string, string>;
 }
 
 const MASK = '********';
 
-export function redact(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join(MASK) : text;
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  return secrets.reduce<string>((out, secret) => (secret ? out.split(secret).join(MASK) : out), text);
 }
 
 const preview = (text: string, max = 500) => {
@@ -46,9 +49,13 @@ export function apiErrorMessage(body: string): string {
   } catch {
     return preview(body);
   }
-  // OpenAI, OpenRouter, Azure, Anthropic: {error: {message}}; Ollama: {error: "..."}; vLLM: {message}; FastAPI: {detail}.
+  // Google answers some errors as a one-element list.
+  if (Array.isArray(parsed) && parsed.length === 1) parsed = parsed[0];
+  // OpenAI, OpenRouter, Azure, Anthropic, Vertex AI: {error: {message}}; Ollama: {error: "..."}; vLLM, Cohere, Bedrock: {message};
+  // other AWS services: {Message}; OAuth token endpoints: {error, error_description}; FastAPI: {detail}.
   const e = parsed?.error;
-  const message = [e?.message, e, parsed?.message, parsed?.detail].find((m) => typeof m === 'string' && m.trim());
+  const oauth = typeof e === 'string' && typeof parsed?.error_description === 'string' ? `${e}: ${parsed.error_description}` : undefined;
+  const message = [e?.message, oauth, e, parsed?.message, parsed?.Message, parsed?.detail].find((m) => typeof m === 'string' && m.trim());
   return preview(message ?? body);
 }
 
@@ -66,17 +73,16 @@ function isTimeout(e: any): boolean {
 export async function postJson(o: PostJson): Promise<any> {
   const seconds = o.timeoutMs / 1000;
   const failed = (e: unknown, phase: string): never => {
-    if (isTimeout(e)) throw new LlmApiError(redact(`the ${o.api} API at ${o.url} did not answer within ${seconds} s (llm_timeout)`, o.secret));
-    throw new LlmApiError(redact(`${phase} ${o.url}: ${connectCause(e)}`, o.secret));
+    if (isTimeout(e)) throw new LlmApiError(redact(`the ${o.api} API at ${o.url} did not answer within ${seconds} s (llm_timeout)`, o.secrets));
+    throw new LlmApiError(redact(`${phase} ${o.url}: ${connectCause(e)}`, o.secrets));
   };
+  const form = o.body instanceof URLSearchParams;
+  const body = form ? String(o.body) : JSON.stringify(o.body);
+  let headers: Record<string, string> = { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json', accept: 'application/json', ...o.headers };
+  if (o.sign) headers = { ...headers, ...o.sign({ url: new URL(o.url), headers, body }) };
   let response: Response;
   try {
-    response = await fetch(o.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers },
-      body: JSON.stringify(o.body),
-      signal: AbortSignal.timeout(o.timeoutMs),
-    });
+    response = await fetch(o.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs) });
   } catch (e) {
     return failed(e, 'could not connect to');
   }
@@ -88,12 +94,12 @@ export async function postJson(o: PostJson): Promise<any> {
   }
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
   if (!response.ok) {
-    throw new LlmApiError(redact(`the ${o.api} API answered ${status} (POST ${o.url}): ${apiErrorMessage(text)}`, o.secret), response.status);
+    throw new LlmApiError(redact(`the ${o.api} API answered ${status} (POST ${o.url}): ${apiErrorMessage(text)}`, o.secrets), response.status);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new LlmApiError(redact(`the ${o.api} API answered ${status} with a body that is not JSON (POST ${o.url}): ${preview(text, 200)}`, o.secret), response.status);
+    throw new LlmApiError(redact(`the ${o.api} API answered ${status} with a body that is not JSON (POST ${o.url}): ${preview(text, 200)}`, o.secrets), response.status);
   }
 }
 

@@ -26,7 +26,7 @@ export function ollamaChat(s: ChatSettings): ChatClient {
   return {
     async next(): Promise<AssistantTurn> {
       // stream: false, or Ollama answers with a stream of JSON lines.
-      const body = await postJson({ api: s.provider, url, headers, body: { model: s.model, messages, stream: false, ...(tools.length ? { tools } : {}) }, timeoutMs: s.timeoutMs, secret: s.apiKey });
+      const body = await postJson({ api: s.provider, url, headers, body: { model: s.model, messages, stream: false, ...(tools.length ? { tools } : {}) }, timeoutMs: s.timeoutMs, secrets: [s.apiKey] });
       const message = body?.message;
       if (!message || typeof message !== 'object') throw new LlmApiError(`the ${s.provider} API answered without a message (POST ${url})`);
       const toolCalls: ToolCall[] = (message.tool_calls ?? []).map((c: any) => ({

@@ -57,7 +57,7 @@ export function openAiChat(s: ChatSettings, endpoint: Endpoint): ChatClient {
         // An empty tools list is rejected ("[] is too short"): leave it out.
         body: { model: s.model, messages, ...(tools.length ? { tools } : {}) },
         timeoutMs: s.timeoutMs,
-        secret: s.apiKey,
+        secrets: [s.apiKey],
       });
       const choice = body?.choices?.[0];
       if (!choice?.message) throw new LlmApiError(`the ${s.provider} API answered without choices[0].message (POST ${endpoint.url})`);

@@ -5,24 +5,37 @@
  * then answer with the tool's result. connection_reuse: false comes from the
  * harness's module_defaults unless a test says otherwise.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { answerWithToolResults, startFakeLlm, type FakeLlm } from '../helpers/fake_llm';
-import { everythingServer, outputOf, runPlaybook } from './harness';
+import { everythingServer, outputOf, runPlaybook, scratchDir } from './harness';
 
 const LLM = 'tosin2013.mcp_audit.mcp_test_llm_integration';
 const BROKER = 'tosin2013.mcp_audit.mcp_broker';
 const KEY = 'sk-e2e-4f1c9a7d2b8e-correct';
+/** The AWS credentials the fake verifies Bedrock's SigV4 signatures with. */
+const AWS = { accessKeyId: 'AKIAE2EFAKE000000001', secretAccessKey: 'e2e/Fake+Secret+Access+Key/4f1c9a7d2b8e', sessionToken: 'E2eFakeSessionToken//4f1c9a7d2b8e==', region: 'eu-central-1' };
+const AWS_ENV = { AWS_ACCESS_KEY_ID: AWS.accessKeyId, AWS_SECRET_ACCESS_KEY: AWS.secretAccessKey, AWS_SESSION_TOKEN: AWS.sessionToken, AWS_REGION: AWS.region };
+/** A service account whose JWTs the fake's /token endpoint accepts. */
+const SERVICE_ACCOUNT = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 
 let fake: FakeLlm;
 let closedUrl: string;
+let dataDir: string;
 
 beforeAll(async () => {
-  fake = await startFakeLlm({ apiKey: KEY });
+  fake = await startFakeLlm({ apiKey: KEY, aws: AWS, google: { publicKey: SERVICE_ACCOUNT.publicKey } });
   const gone = await startFakeLlm();
   closedUrl = gone.url;
   await gone.close();
+  dataDir = scratchDir();
 });
-afterAll(() => fake.close());
+afterAll(async () => {
+  await fake.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 /** The options that point a task at the fake for a wire format. */
 const llm = (provider: 'openai' | 'anthropic' | 'ollama' | 'azure', model: string, extra: Record<string, unknown> = {}) => ({
@@ -241,6 +254,133 @@ describe('LLM API failures', () => {
     expect(run.task('no key').status).toBe('failed');
     expect(run.task('no key').result.msg).toBe('llm_provider=openai needs an API key: set llm_api_key (from Ansible Vault) or the OPENAI_API_KEY environment variable');
     expect(fake.requests.length).toBe(before);
+    expect(run.leftovers).toEqual([]);
+  });
+});
+
+describe('bedrock, vertex_ai and cohere (the providers 1.1.x reached through LiteLLM)', () => {
+  /** Each provider pointed at the fake, credentials from the environment unless a test gives llm_api_key. */
+  const cloud = (provider: 'bedrock' | 'vertex_ai' | 'cohere', model: string, extra: Record<string, unknown> = {}) => ({
+    ...everythingServer,
+    llm_provider: provider,
+    llm_model: model,
+    llm_base_url: fake.url,
+    llm_timeout: 20,
+    ...extra,
+  });
+
+  test('each drives server-everything through a whole tool-calling loop: SigV4 from the AWS variables, a service account key, a Cohere key', async () => {
+    const keyFile = join(dataDir, 'vertex-sa.json');
+    writeFileSync(
+      keyFile,
+      JSON.stringify({ type: 'service_account', project_id: 'e2e-project', private_key_id: 'e2e', private_key: SERVICE_ACCOUNT.privateKey, client_email: 'e2e@e2e-project.iam.gserviceaccount.com', token_uri: `${fake.url}/token` }),
+    );
+    fake.script('anthropic.claude-e2e-v1:0', [{ toolCalls: [{ name: 'get-sum', arguments: { a: 20, b: 22 } }] }, answerWithToolResults('Bedrock says:')]);
+    fake.script('gemini-e2e', [{ toolCalls: [{ name: 'echo', arguments: { message: 'from vertex' } }] }, answerWithToolResults('Gemini says:')]);
+    // Cohere refuses '-' in tool names: the model sees get-sum as get_sum.
+    fake.script('command-e2e', [{ toolCalls: [{ name: 'get_sum', arguments: { a: 1, b: 2 } }] }, answerWithToolResults('Cohere says:')]);
+    const tokensBefore = fake.tokenRequests.length;
+    const run = await runPlaybook(
+      [
+        {
+          name: 'bedrock',
+          [LLM]: { ...cloud('bedrock', 'bedrock/anthropic.claude-e2e-v1:0'), test_prompt: 'What is 20 + 22?', system_prompt: 'Use tools.', expected_tool_calls: ['get-sum'], expected_answer: '42' },
+        },
+        { name: 'vertex_ai', [LLM]: { ...cloud('vertex_ai', 'vertex_ai/gemini-e2e', { llm_region: 'europe-west4' }), test_prompt: 'Echo it', expected_tool_calls: ['echo'], expected_answer: 'from vertex' } },
+        { name: 'cohere', [LLM]: { ...cloud('cohere', 'command-e2e', { llm_api_key: KEY }), test_prompt: 'What is 1 + 2?', expected_tool_calls: ['get-sum'], expected_answer_regex: 'sum of 1 and 2 is 3' } },
+      ],
+      { verbosity: 3, env: { ...AWS_ENV, GOOGLE_APPLICATION_CREDENTIALS: keyFile } },
+    );
+    expect(run.exitCode, outputOf(run)).toBe(0);
+
+    expect(run.task('bedrock').result).toMatchObject({
+      status: 'passed',
+      test_passed: true,
+      llm_provider: 'bedrock',
+      llm_model: 'bedrock/anthropic.claude-e2e-v1:0',
+      llm_api_key_source: 'AWS_ACCESS_KEY_ID',
+      tools_called: [{ name: 'get-sum', arguments: { a: 20, b: 22 }, is_error: false, reached_server: true, result: 'The sum of 20 and 22 is 42.', iteration: 1 }],
+      final_answer: 'Bedrock says: The sum of 20 and 22 is 42.',
+      iterations: 2,
+      validation: { valid: true, matches_expected: true, errors: [], warnings: [] },
+    });
+    expect(run.task('vertex_ai').result).toMatchObject({
+      status: 'passed',
+      llm_api_key_source: 'GOOGLE_APPLICATION_CREDENTIALS',
+      tools_called: [{ name: 'echo', arguments: { message: 'from vertex' }, reached_server: true, result: 'Echo: from vertex' }],
+      final_answer: 'Gemini says: Echo: from vertex',
+    });
+    expect(run.task('cohere').result).toMatchObject({
+      status: 'passed',
+      llm_api_key_source: 'llm_api_key',
+      tools_called: [{ name: 'get-sum', arguments: { a: 1, b: 2 }, reached_server: true, result: 'The sum of 1 and 2 is 3.' }],
+      tool_calls_made: ['get-sum'],
+      final_answer: 'Cohere says: The sum of 1 and 2 is 3.',
+    });
+
+    // What went over the wire: two SigV4-signed Converse requests for the region of AWS_REGION (the fake verified each signature).
+    const bedrock = fake.requestsFor('anthropic.claude-e2e-v1:0');
+    expect(bedrock.map((r) => r.url)).toEqual(['/model/anthropic.claude-e2e-v1%3A0/converse', '/model/anthropic.claude-e2e-v1%3A0/converse']);
+    for (const r of bedrock) expect(r.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${AWS.accessKeyId}/\\d{8}/eu-central-1/bedrock/aws4_request, `));
+    expect(bedrock[0].toolNames).toEqual(expect.arrayContaining(['echo', 'get-sum']));
+    expect(bedrock[0].body.system).toEqual([{ text: 'Use tools.' }]);
+    expect(bedrock[1].toolResults.map((r) => r.text)).toEqual(['The sum of 20 and 22 is 42.']);
+    // One token for the whole Vertex AI conversation, from the service account's JWT.
+    expect(fake.tokenRequests.slice(tokensBefore).map((t) => t.grant_type)).toEqual(['urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    const vertex = fake.requestsFor('gemini-e2e');
+    expect(vertex.map((r) => r.url)).toEqual(Array(2).fill('/v1/projects/e2e-project/locations/europe-west4/publishers/google/models/gemini-e2e:generateContent'));
+    expect(vertex[1].toolResults).toEqual([{ id: 'echo', text: 'Echo: from vertex', isError: false }]);
+    const cohere = fake.requestsFor('command-e2e');
+    expect(cohere[0].toolNames).toEqual(expect.arrayContaining(['echo', 'get_sum']));
+    expect(cohere[0].toolNames).not.toContain('get-sum');
+
+    // The secrets came from the environment: none reached the -vvv output.
+    for (const secret of [AWS.secretAccessKey, AWS.sessionToken, KEY, SERVICE_ACCOUNT.privateKey.split('\n')[1]]) {
+      expect(run.stdout).not.toContain(secret);
+      expect(run.stderr).not.toContain(secret);
+      expect(JSON.stringify(run.results)).not.toContain(secret);
+    }
+    expect(run.leftovers).toEqual([]);
+  });
+
+  test("refused credentials fail the task with the API's own message; no secret in the -vvv output", async () => {
+    const wrongSecret = `${AWS.secretAccessKey}-rotated-${Date.now()}`;
+    const wrongToken = `ya29.e2e-expired-${Date.now()}`;
+    const wrongKey = `co-e2e-wrong-${Date.now()}`;
+    for (const m of ['anthropic.claude-e2e-refused', 'gemini-e2e-refused', 'command-e2e-refused']) fake.script(m, [{ answer: 'unreachable' }]);
+    const run = await runPlaybook(
+      [
+        { name: 'bedrock wrong secret', ignore_errors: true, [LLM]: { ...cloud('bedrock', 'anthropic.claude-e2e-refused'), test_prompt: 'hi' } },
+        { name: 'vertex_ai wrong token', ignore_errors: true, [LLM]: { ...cloud('vertex_ai', 'gemini-e2e-refused', { llm_project: 'p' }), test_prompt: 'hi' } },
+        { name: 'cohere wrong key', ignore_errors: true, [LLM]: { ...cloud('cohere', 'command-e2e-refused'), test_prompt: 'hi' } },
+      ],
+      { verbosity: 3, env: { ...AWS_ENV, AWS_SECRET_ACCESS_KEY: wrongSecret, GOOGLE_OAUTH_ACCESS_TOKEN: wrongToken, COHERE_API_KEY: wrongKey } },
+    );
+    expect(run.exitCode, outputOf(run)).toBe(0);
+
+    const bedrock = run.task('bedrock wrong secret');
+    expect(bedrock.status).toBe('failed');
+    expect(bedrock.result).toMatchObject({ success: false, status: 'failed', http_status: 403, llm_api_key_source: 'AWS_ACCESS_KEY_ID', tools_called: [] });
+    expect(bedrock.result.msg).toBe(
+      `the bedrock API answered HTTP 403 Forbidden (POST ${fake.url}/model/anthropic.claude-e2e-refused/converse): ` +
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
+    const vertex = run.task('vertex_ai wrong token');
+    expect(vertex.status).toBe('failed');
+    expect(vertex.result).toMatchObject({ http_status: 401, llm_api_key_source: 'GOOGLE_OAUTH_ACCESS_TOKEN' });
+    expect(vertex.result.msg).toMatch(/^the vertex_ai API answered HTTP 401 Unauthorized \(POST .*\/v1\/projects\/p\/locations\/us-central1\/.*:generateContent\): Request had invalid authentication credentials\. Expected OAuth 2 access token: \*+$/);
+    const cohere = run.task('cohere wrong key');
+    expect(cohere.status).toBe('failed');
+    expect(cohere.result).toMatchObject({ http_status: 401, llm_api_key_source: 'COHERE_API_KEY', msg: `the cohere API answered HTTP 401 Unauthorized (POST ${fake.url}/v2/chat): invalid api token: ********` });
+
+    // The fake got (and echoed) the token and key; the signature was made with the wrong secret.
+    expect(fake.requestsFor('gemini-e2e-refused')[0].headers.authorization).toBe(`Bearer ${wrongToken}`);
+    expect(fake.requestsFor('command-e2e-refused')[0].headers.authorization).toBe(`Bearer ${wrongKey}`);
+    for (const secret of [wrongSecret, AWS.sessionToken, wrongToken, wrongKey]) {
+      expect(run.stdout).not.toContain(secret);
+      expect(run.stderr).not.toContain(secret);
+      expect(JSON.stringify(run.results)).not.toContain(secret);
+    }
     expect(run.leftovers).toEqual([]);
   });
 });

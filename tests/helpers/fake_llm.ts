@@ -1,11 +1,16 @@
 /**
  * A fake LLM API for tests: a real HTTP server on 127.0.0.1 (random port)
- * that speaks three wire formats and answers from a script.
+ * that speaks the providers' wire formats and answers from a script.
  *
  *   POST .../chat/completions                      OpenAI (vLLM, OpenRouter); Authorization: Bearer
  *   POST /openai/deployments/<d>/chat/completions  Azure OpenAI; api-key header, api-version query
  *   POST .../v1/messages                           Anthropic; x-api-key + anthropic-version
  *   POST .../api/chat                              Ollama native
+ *   POST .../model/<id>/converse                   Amazon Bedrock Converse; AWS SigV4, or a Bedrock API key as Bearer
+ *   POST .../v1/projects/<p>/locations/<l>/publishers/google/models/<m>:generateContent
+ *                                                  Gemini on Vertex AI; Bearer access token
+ *   POST .../v2/chat                               Cohere v2; Authorization: Bearer
+ *   POST /token                                    Google OAuth token endpoint (service account JWT, refresh token)
  *
  * Scripts are per model (the deployment for Azure), so several tasks can share
  * one fake: each request takes the next step of its model's script, and the
@@ -13,15 +18,20 @@
  * answered 404 "model not found", like the real APIs.
  *
  * Like the real APIs it refuses malformed conversations with HTTP 400 (a tool
- * result that answers no tool call, a tool call left unanswered, a missing
- * anthropic-version or max_tokens), and with `apiKey` set it refuses a wrong
- * key with 401, echoing the key it got in the message, so tests can check
- * that a client never shows a key an API echoes.
+ * result that answers no tool call, a tool call left unanswered, turns out of
+ * order, a missing anthropic-version or max_tokens, a tool name the API does
+ * not allow), and with `apiKey` set it refuses a wrong key with 401 (403 for
+ * Bedrock), echoing the key it got in the message, so tests can check that a
+ * client never shows a key an API echoes. With `aws` set it verifies
+ * Bedrock's AWS Signature V4 (see checkSigV4): a request signed with other
+ * credentials, region or service, or altered after signing, gets AWS's 403.
  */
+import { verify } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signRequest, type AwsCredentials } from '../../src/llm/sigv4';
 
-export type Wire = 'openai' | 'azure' | 'anthropic' | 'ollama';
+export type Wire = 'openai' | 'azure' | 'anthropic' | 'ollama' | 'bedrock' | 'vertex_ai' | 'cohere';
 
 export interface ScriptedCall {
   name: string;
@@ -30,7 +40,7 @@ export interface ScriptedCall {
 
 /** A tool result as the fake found it at the end of a request's conversation. */
 export interface SeenToolResult {
-  /** tool_call_id (OpenAI), tool_use_id (Anthropic), tool_name (Ollama). */
+  /** tool_call_id (OpenAI, Cohere), tool_use_id (Anthropic), toolUseId (Bedrock), tool_name (Ollama), functionResponse id or name (Vertex AI). */
   id: string;
   text: string;
   isError: boolean;
@@ -73,12 +83,24 @@ export interface FakeLlm {
   requests: LlmRequest[];
   script(model: string, steps: Step[]): void;
   requestsFor(model: string): LlmRequest[];
+  /** What POST /token was sent, form fields as received. */
+  tokenRequests: Record<string, string>[];
   close(): Promise<void>;
 }
 
 export interface FakeLlmOptions {
-  /** When set, requests must carry this key in the wire format's auth header. */
+  /** When set, requests must carry this key in the wire format's auth header (for Bedrock: as a Bedrock API key; for Vertex AI: the access token). */
   apiKey?: string;
+  /** When set, Bedrock requests signed with AWS SigV4 are verified against these credentials (region and service `bedrock` included). */
+  aws?: AwsCredentials & { region: string };
+  /** What POST /token accepts before answering `apiKey` as the access token. */
+  google?: {
+    /** The public key of the service account whose JWTs are accepted (PEM). */
+    publicKey?: string;
+    /** The authorized_user refresh token and client secret that are accepted. */
+    refreshToken?: string;
+    clientSecret?: string;
+  };
 }
 
 class ApiError extends Error {
@@ -95,13 +117,29 @@ function wireOf(path: string): Wire | undefined {
   if (path.endsWith('/chat/completions')) return 'openai';
   if (path.endsWith('/v1/messages')) return 'anthropic';
   if (path.endsWith('/api/chat')) return 'ollama';
+  if (/\/model\/[^/]+\/converse$/.test(path)) return 'bedrock';
+  if (/\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/[^/]+:generateContent$/.test(path)) return 'vertex_ai';
+  if (path.endsWith('/v2/chat')) return 'cohere';
   return undefined;
 }
 
+/** The model a request is for: in the path for Azure (the deployment), Bedrock and Vertex AI, else in the body. */
+function modelOf(wire: Wire, path: string, body: any): string {
+  if (wire === 'azure') return decodeURIComponent(path.split('/').at(-3)!);
+  if (wire === 'bedrock') return decodeURIComponent(path.split('/').at(-2)!);
+  if (wire === 'vertex_ai') return decodeURIComponent(/\/models\/([^/]+):generateContent$/.exec(path)![1]);
+  return String(body?.model ?? '');
+}
+
 function toolNames(wire: Wire, body: any): string[] {
+  if (wire === 'bedrock') return (body?.toolConfig?.tools ?? []).map((t: any) => t?.toolSpec?.name);
+  if (wire === 'vertex_ai') return (body?.tools ?? []).flatMap((t: any) => t?.functionDeclarations ?? []).map((d: any) => d?.name);
   const tools: any[] = Array.isArray(body?.tools) ? body.tools : [];
   return tools.map((t) => (wire === 'anthropic' ? t?.name : t?.function?.name));
 }
+
+/** The conversation of a request, in whichever field the wire format keeps it. */
+const conversationOf = (wire: Wire, body: any): any[] | undefined => (wire === 'vertex_ai' ? body?.contents : body?.messages);
 
 function anthropicText(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -109,9 +147,28 @@ function anthropicText(content: unknown): string {
   return '';
 }
 
+/** Cohere's and OpenAI's tool content: a string or a list of text (or document) parts. */
+function partsText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((c: any) => c?.text ?? (typeof c?.document?.data === 'string' ? c.document.data : '')).join('');
+  return '';
+}
+
 function trailingToolResults(wire: Wire, messages: any[]): SeenToolResult[] {
+  const last = messages[messages.length - 1];
+  if (wire === 'bedrock') {
+    if (last?.role !== 'user' || !Array.isArray(last.content)) return [];
+    return last.content
+      .filter((b: any) => b?.toolResult)
+      .map(({ toolResult: r }: any) => ({ id: r.toolUseId, text: (r.content ?? []).map((c: any) => c?.text ?? JSON.stringify(c?.json)).join(''), isError: r.status === 'error' }));
+  }
+  if (wire === 'vertex_ai') {
+    if (last?.role !== 'user' || !Array.isArray(last.parts)) return [];
+    return last.parts
+      .filter((p: any) => p?.functionResponse)
+      .map(({ functionResponse: f }: any) => ({ id: f.id ?? f.name, text: String(f.response?.output ?? f.response?.error ?? ''), isError: f.response?.error !== undefined }));
+  }
   if (wire === 'anthropic') {
-    const last = messages[messages.length - 1];
     if (last?.role !== 'user' || !Array.isArray(last.content)) return [];
     return last.content
       .filter((b: any) => b?.type === 'tool_result')
@@ -120,32 +177,83 @@ function trailingToolResults(wire: Wire, messages: any[]): SeenToolResult[] {
   const out: SeenToolResult[] = [];
   for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) {
     const m = messages[i];
-    out.unshift({ id: wire === 'ollama' ? m.tool_name : m.tool_call_id, text: String(m.content ?? ''), isError: false });
+    out.unshift({ id: wire === 'ollama' ? m.tool_name : m.tool_call_id, text: partsText(m.content), isError: false });
   }
   return out;
 }
 
+const list = (value: unknown): any[] => (Array.isArray(value) ? value : []);
+
+/** The formats whose conversation alternates user and assistant turns, each call answered in the next user turn. */
+const TURNS: Partial<Record<Wire, { assistant: string; items: (m: any) => any[]; calls: (m: any) => string[]; results: (m: any) => string[]; unanswered: (i: number, ids: string[]) => string; alternate: string }>> = {
+  anthropic: {
+    assistant: 'assistant',
+    items: (m) => list(m.content),
+    calls: (m) => list(m.content).filter((b) => b?.type === 'tool_use').map((b) => b.id),
+    results: (m) => list(m.content).filter((b) => b?.type === 'tool_result').map((b) => b.tool_use_id),
+    unanswered: (i, ids) => `messages.${i}: tool_use ids were found without tool_result blocks immediately after: ${ids.join(', ')}`,
+    alternate: 'roles must alternate between "user" and "assistant", starting with "user"',
+  },
+  bedrock: {
+    assistant: 'assistant',
+    items: (m) => list(m.content),
+    calls: (m) => list(m.content).filter((b) => b?.toolUse).map((b) => b.toolUse.toolUseId),
+    results: (m) => list(m.content).filter((b) => b?.toolResult).map((b) => b.toolResult.toolUseId),
+    unanswered: (i, ids) => `Expected toolResult blocks at messages.${i}.content for the following Ids: ${ids.join(', ')}`,
+    alternate: 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.',
+  },
+  vertex_ai: {
+    assistant: 'model',
+    items: (m) => list(m.parts),
+    calls: (m) => list(m.parts).filter((p) => p?.functionCall).map((p) => p.functionCall.id ?? p.functionCall.name),
+    results: (m) => list(m.parts).filter((p) => p?.functionResponse).map((p) => p.functionResponse.id ?? p.functionResponse.name),
+    unanswered: () => 'Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.',
+    alternate: 'Please ensure that multiturn requests alternate between user and model.',
+  },
+};
+
+/** The tool names each API accepts (Cohere: no dashes; Bedrock: no dots). */
+const TOOL_NAME: Partial<Record<Wire, RegExp>> = { bedrock: /^[a-zA-Z0-9_-]{1,64}$/, vertex_ai: /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, cohere: /^[A-Za-z_][A-Za-z0-9_]*$/ };
+
 /** The checks the real APIs make on a conversation, as 400s. */
 function checkConversation(wire: Wire, body: any): void {
-  const messages: any[] = body?.messages;
-  if (!Array.isArray(messages) || !messages.length) throw new ApiError(400, 'messages: field required');
-  if (!body.model) throw new ApiError(400, 'model: field required');
-  if (wire === 'anthropic') {
-    if (typeof body.max_tokens !== 'number') throw new ApiError(400, 'max_tokens: Field required');
+  const messages = conversationOf(wire, body);
+  if (!Array.isArray(messages) || !messages.length) throw new ApiError(400, `${wire === 'vertex_ai' ? 'contents' : 'messages'}: field required`);
+  if (!body.model && wire !== 'bedrock' && wire !== 'vertex_ai') throw new ApiError(400, 'model: field required');
+  const valid = TOOL_NAME[wire];
+  for (const name of toolNames(wire, body)) if (valid && !valid.test(name)) throw new ApiError(400, `invalid tool name ${JSON.stringify(name)}: must match ${valid.source}`);
+  if (wire === 'vertex_ai') {
+    for (const d of list(body.tools).flatMap((t) => list(t?.functionDeclarations))) {
+      if (d.parameters && d.parametersJsonSchema) throw new ApiError(400, `function_declarations[${d.name}]: parameters and parametersJsonSchema are mutually exclusive`);
+    }
+  }
+  const turns = TURNS[wire];
+  if (turns) {
+    if (wire === 'anthropic' && typeof body.max_tokens !== 'number') throw new ApiError(400, 'max_tokens: Field required');
     messages.forEach((m, i) => {
-      const expected = i % 2 === 0 ? 'user' : 'assistant';
-      if (m.role !== expected) throw new ApiError(400, `messages.${i}.role: roles must alternate between "user" and "assistant", starting with "user"`);
-      if (m.role !== 'assistant' || !Array.isArray(m.content)) return;
-      const ids = m.content.filter((b: any) => b?.type === 'tool_use').map((b: any) => b.id);
-      if (!ids.length) return;
+      if (m.role !== (i % 2 === 0 ? 'user' : turns.assistant)) throw new ApiError(400, `messages.${i}.role: ${turns.alternate}`);
+      turns.items(m).forEach((item, j) => {
+        if (wire === 'bedrock' && (item?.toolUse || item?.toolResult) && !body.toolConfig) {
+          throw new ApiError(400, 'The toolConfig field must be defined when using toolUse and toolResult content blocks.');
+        }
+        const blank = (t: any) => typeof t?.text === 'string' && !t.text.trim();
+        if (wire === 'bedrock' && (blank(item) || list(item?.toolResult?.content).some(blank))) {
+          throw new ApiError(400, `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`);
+        }
+        if (wire === 'vertex_ai' && item?.functionResponse && (typeof item.functionResponse.response !== 'object' || !item.functionResponse.response)) {
+          throw new ApiError(400, `contents[${i}].parts[${j}].function_response.response: must be an object`);
+        }
+      });
+      const ids = turns.calls(m);
       const next = messages[i + 1];
-      const answered = new Set(Array.isArray(next?.content) ? next.content.filter((b: any) => b?.type === 'tool_result').map((b: any) => b.tool_use_id) : []);
-      const missing = ids.filter((id: string) => !answered.has(id));
-      if (next && missing.length) throw new ApiError(400, `messages.${i + 1}: tool_use ids were found without tool_result blocks immediately after: ${missing.join(', ')}`);
+      if (!ids.length || !next) return;
+      const answered = turns.results(next);
+      const missing = ids.filter((id) => !answered.includes(id));
+      if (missing.length || answered.length !== ids.length) throw new ApiError(400, turns.unanswered(i + 1, missing));
     });
     return;
   }
-  // OpenAI / Ollama: every tool message answers a call of the assistant message before it; every call is answered.
+  // OpenAI / Ollama / Cohere: every tool message answers a call of the assistant message before it; every call is answered.
   let open: Set<string> | null = null;
   messages.forEach((m, i) => {
     if (m.role === 'tool') {
@@ -169,10 +277,74 @@ function checkConversation(wire: Wire, body: any): void {
   });
 }
 
-function checkAuth(wire: Wire, headers: IncomingHttpHeaders, apiKey: string | undefined): void {
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+
+/**
+ * Verify an AWS SigV4 Authorization header as AWS would: the scope (key id,
+ * region, service bedrock, date), the session token, then the signature,
+ * recomputed over the request exactly as it arrived (path, query, signed
+ * headers, body bytes) with the signer of src/llm/sigv4.ts, which is itself
+ * checked against AWS's published test suite.
+ */
+function checkSigV4(r: Received, aws: AwsCredentials & { region: string }): void {
+  const given = String(r.headers.authorization ?? '');
+  const parts = /^AWS4-HMAC-SHA256 Credential=([^/,]+)\/(\d{8})\/([^/,]+)\/([^/,]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$/.exec(given);
+  if (!parts) throw new ApiError(403, `Authorization header requires Credential, SignedHeaders and Signature parameters: ${given}`);
+  const [, keyId, day, region, service, signed] = parts;
+  if (keyId !== aws.accessKeyId) throw new ApiError(403, 'The security token included in the request is invalid.');
+  if (region !== aws.region) throw new ApiError(403, `Credential should be scoped to a valid region, not '${region}'.`);
+  if (service !== 'bedrock') throw new ApiError(403, `Credential should be scoped to correct service: 'bedrock'.`);
+  const date = String(r.headers['x-amz-date'] ?? '');
+  const when = new Date(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  if (Number.isNaN(when.getTime()) || !date.startsWith(day)) throw new ApiError(403, `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${day}' != '${date}'`);
+  if (Math.abs(Date.now() - when.getTime()) > 5 * 60_000) throw new ApiError(403, `Signature expired: ${date} is now earlier or later than 5 minutes from now.`);
+  const names = signed.split(';');
+  if (!names.includes('host') || !names.includes('x-amz-date')) throw new ApiError(403, `'Host' and 'X-Amz-Date' must be signed, got SignedHeaders=${signed}`);
+  const token = r.headers['x-amz-security-token'];
+  if ((aws.sessionToken ?? undefined) !== token || (token !== undefined && !names.includes('x-amz-security-token'))) throw new ApiError(403, 'The security token included in the request is invalid.');
+  const headers = Object.fromEntries(names.filter((n) => !['host', 'x-amz-date', 'x-amz-security-token'].includes(n)).map((n) => [n, String(r.headers[n] ?? '')]));
+  const url = new URL(r.url, `http://${r.headers.host}`);
+  const expected = signRequest({ method: r.method, url, headers, body: r.body.toString('utf8'), region, service }, aws, when).authorization;
+  if (expected !== given) throw new ApiError(403, SIGNATURE_MISMATCH);
+}
+
+function checkAuth(wire: Wire, r: Received, options: FakeLlmOptions): void {
+  const { headers } = r;
+  const { apiKey } = options;
   if (wire === 'anthropic' && !headers['anthropic-version']) throw new ApiError(400, 'anthropic-version: header is required');
+  if (wire === 'bedrock') {
+    const given = String(headers.authorization ?? '');
+    if (given.startsWith('AWS4-HMAC-SHA256 ')) {
+      if (options.aws) checkSigV4(r, options.aws);
+      return;
+    }
+    if (given.startsWith('Bearer ')) {
+      if (apiKey && given !== `Bearer ${apiKey}`) throw new ApiError(403, `Authentication failed: Please make sure your API Key is valid: ${given.slice(7)}`);
+      return;
+    }
+    if (apiKey || options.aws) throw new ApiError(403, 'Missing Authentication Token');
+    return;
+  }
   if (!apiKey) return;
   switch (wire) {
+    case 'vertex_ai': {
+      const given = String(headers.authorization ?? '');
+      if (given !== `Bearer ${apiKey}`) throw new ApiError(401, `Request had invalid authentication credentials. Expected OAuth 2 access token: ${given.replace(/^Bearer /, '') || '(none)'}`);
+      return;
+    }
+    case 'cohere': {
+      const given = String(headers.authorization ?? '');
+      if (given !== `Bearer ${apiKey}`) throw new ApiError(401, `invalid api token: ${given.replace(/^Bearer /, '') || '(none)'}`);
+      return;
+    }
     case 'openai':
     case 'ollama': {
       const given = String(headers.authorization ?? '');
@@ -198,6 +370,12 @@ function errorBody(wire: Wire, status: number, message: string): unknown {
       return { type: 'error', error: { type: status === 401 ? 'authentication_error' : status === 404 ? 'not_found_error' : 'invalid_request_error', message } };
     case 'ollama':
       return { error: message };
+    case 'bedrock':
+      return { message };
+    case 'vertex_ai':
+      return { error: { code: status, message, status: { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND' }[status] ?? 'INTERNAL' } };
+    case 'cohere':
+      return { id: `error-${status}`, message };
     default:
       return { error: { message, type: 'invalid_request_error', code: status === 401 ? 'invalid_api_key' : null } };
   }
@@ -230,6 +408,36 @@ function render(wire: Wire, model: string, step: Exclude<Step, { status: number 
           message: { role: 'assistant', content: step.text ?? '', tool_calls: step.toolCalls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) },
           done: true,
           done_reason: 'stop',
+        };
+      case 'bedrock':
+        return {
+          output: {
+            message: {
+              role: 'assistant',
+              content: [...(step.text ? [{ text: step.text }] : []), ...step.toolCalls.map((c, i) => ({ toolUse: { toolUseId: `tooluse_${n}_${i}`, name: c.name, input: c.arguments } }))],
+            },
+          },
+          stopReason: 'tool_use',
+          usage: { inputTokens: 10, outputTokens: 10, totalTokens: 20 },
+          metrics: { latencyMs: 1 },
+        };
+      case 'vertex_ai':
+        // Vertex AI gives function calls no id: the response names the function.
+        return {
+          candidates: [{ content: { role: 'model', parts: [...(step.text ? [{ text: step.text }] : []), ...step.toolCalls.map((c) => ({ functionCall: { name: c.name, args: c.arguments } }))] }, finishReason: 'STOP' }],
+          usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 10, totalTokenCount: 20 },
+          modelVersion: model,
+        };
+      case 'cohere':
+        return {
+          id: `cohere-${n}`,
+          finish_reason: 'TOOL_CALL',
+          message: {
+            role: 'assistant',
+            tool_plan: step.text ?? 'I will use the tools.',
+            tool_calls: step.toolCalls.map((c, i) => ({ id: `cohere_${n}_${i}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+          },
+          usage: { billed_units: { input_tokens: 10, output_tokens: 10 }, tokens: { input_tokens: 10, output_tokens: 10 } },
         };
       default:
         return {
@@ -267,6 +475,12 @@ function render(wire: Wire, model: string, step: Exclude<Step, { status: number 
       };
     case 'ollama':
       return { model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, done: true, done_reason: step.stopReason ?? 'stop' };
+    case 'bedrock':
+      return { output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: step.stopReason ?? 'end_turn', usage: { inputTokens: 10, outputTokens: 10, totalTokens: 20 }, metrics: { latencyMs: 1 } };
+    case 'vertex_ai':
+      return { candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: step.stopReason ?? 'STOP' }], usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 10, totalTokenCount: 20 }, modelVersion: model };
+    case 'cohere':
+      return { id: `cohere-${n}`, finish_reason: step.stopReason ?? 'COMPLETE', message: { role: 'assistant', content: [{ type: 'text', text }] }, usage: { tokens: { input_tokens: 10, output_tokens: 10 } } };
     default:
       return {
         id: `chatcmpl-${n}`,
@@ -279,6 +493,42 @@ function render(wire: Wire, model: string, step: Exclude<Step, { status: number 
   }
 }
 
+/**
+ * Google's token endpoint: a service account's signed JWT (RFC 7523) or an
+ * authorized_user refresh token buys `apiKey` as the access token. Errors
+ * are OAuth's {error, error_description} (echoing the refresh token, so tests
+ * can check that a client never shows it).
+ */
+function grantToken(form: URLSearchParams, tokenUri: string, options: FakeLlmOptions): { status: number; body: unknown } {
+  const google = options.google ?? {};
+  const refuse = (error: string, description: string) => ({ status: 400, body: { error, error_description: description } });
+  const grant = form.get('grant_type');
+  if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+    const [header, claims, signature] = (form.get('assertion') ?? '').split('.');
+    let h: any;
+    let c: any;
+    try {
+      h = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+      c = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'));
+    } catch {
+      return refuse('invalid_grant', 'Invalid JWT: not three base64url JSON parts');
+    }
+    const signed = h.alg === 'RS256' && google.publicKey && signature && verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), google.publicKey, Buffer.from(signature, 'base64url'));
+    if (!signed) return refuse('invalid_grant', 'Invalid JWT Signature.');
+    const now = Date.now() / 1000;
+    if (c.aud !== tokenUri) return refuse('invalid_grant', `Invalid JWT: audience ${c.aud} is not ${tokenUri}`);
+    if (!(c.iat <= now + 60 && c.exp > now && c.exp - c.iat <= 3600)) return refuse('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+    if (!String(c.scope ?? '').split(' ').includes('https://www.googleapis.com/auth/cloud-platform')) return refuse('invalid_scope', `scope ${c.scope} does not cover Vertex AI`);
+  } else if (grant === 'refresh_token') {
+    if (!google.refreshToken || form.get('refresh_token') !== google.refreshToken || form.get('client_secret') !== google.clientSecret) {
+      return refuse('invalid_grant', `Token has been expired or revoked: ${form.get('refresh_token')}`);
+    }
+  } else {
+    return refuse('unsupported_grant_type', `Invalid grant_type: ${grant}`);
+  }
+  return { status: 200, body: { access_token: options.apiKey, expires_in: 3599, token_type: 'Bearer' } };
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -288,6 +538,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   const scripts = new Map<string, { steps: Step[]; next: number }>();
   const requests: LlmRequest[] = [];
+  const tokenRequests: Record<string, string>[] = [];
 
   const respond = async (res: ServerResponse, wire: Wire, model: string, step: Step, request: LlmRequest): Promise<void> => {
     if ('delayMs' in step) {
@@ -310,15 +561,23 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     req.on('end', () => {
       const url = req.url ?? '/';
       const path = url.split('?')[0];
+      const raw = Buffer.concat(chunks);
+      if (req.method === 'POST' && path === '/token') {
+        const form = new URLSearchParams(raw.toString('utf8'));
+        tokenRequests.push(Object.fromEntries(form));
+        const granted = grantToken(form, `http://${req.headers.host}/token`, options);
+        return sendJson(res, granted.status, granted.body);
+      }
       const wire = wireOf(path);
       if (req.method !== 'POST' || !wire) return sendJson(res, 404, { error: { message: `no route for ${req.method} ${path}` } });
       let body: any;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
         return sendJson(res, 400, errorBody(wire, 400, 'the request body is not JSON'));
       }
-      const model = wire === 'azure' ? decodeURIComponent(path.split('/')[3]) : String(body?.model ?? '');
+      const model = modelOf(wire, path, body);
+      const conversation = conversationOf(wire, body);
       const request: LlmRequest = {
         wire,
         method: req.method,
@@ -327,12 +586,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         body,
         model,
         toolNames: toolNames(wire, body),
-        toolResults: Array.isArray(body?.messages) ? trailingToolResults(wire, body.messages) : [],
+        toolResults: Array.isArray(conversation) ? trailingToolResults(wire, conversation) : [],
       };
       requests.push(request);
       try {
         if (wire === 'azure' && !new URL(url, 'http://x').searchParams.get('api-version')) throw new ApiError(404, 'Resource not found (api-version query parameter missing)');
-        checkAuth(wire, req.headers, options.apiKey);
+        checkAuth(wire, { method: req.method, url, headers: req.headers, body: raw }, options);
         checkConversation(wire, body);
         const script = scripts.get(model);
         if (!script) throw new ApiError(404, `model '${model}' not found`);
@@ -356,6 +615,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       scripts.set(model, { steps, next: 0 });
     },
     requestsFor: (model) => requests.filter((r) => r.model === model),
+    tokenRequests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
