@@ -20,7 +20,8 @@ export interface ResourceVerdict {
   msg?: string;
   contents: ResourceContentReport[];
   content_type: string | null;
-  validation: { valid: boolean; matches_expected: boolean | null; errors: string[]; warnings: string[] };
+  /** `content_type`: 1.1.x's name for the MIME type of the first content item. */
+  validation: { valid: boolean; matches_expected: boolean | null; content_type: string | null; errors: string[]; warnings: string[] };
 }
 
 export function reportContents(result: Record<string, any>): ResourceContentReport[] {
@@ -65,6 +66,6 @@ export function judgeResource(uri: string, result: Record<string, any>, expect: 
     ...(passed ? {} : { msg: `resource '${uri}' test failed: ${errors.join('; ')}` }),
     contents,
     content_type: contentType,
-    validation: { valid: passed, matches_expected: matches, errors, warnings },
+    validation: { valid: passed, matches_expected: matches, content_type: contentType, errors, warnings },
   };
 }

@@ -65,7 +65,7 @@ describe('judgeResource', () => {
       expect('msg' in v).toBe(false);
       expect(v.content_type).toBe('text/plain');
       expect(v.contents).toEqual([{ uri: URI, mime_type: 'text/plain', text: 'anything' }]);
-      expect(v.validation).toEqual({ valid: true, matches_expected: null, errors: [], warnings: [] });
+      expect(v.validation).toEqual({ valid: true, matches_expected: null, content_type: 'text/plain', errors: [], warnings: [] });
     });
 
     it('fails when the server returned no contents', () => {
@@ -88,8 +88,12 @@ describe('judgeResource', () => {
     });
 
     it('takes content_type from the first content', () => {
-      expect(judgeResource(URI, read(text('a', 'text/markdown'), text('b', 'text/plain')), {}).content_type).toBe('text/markdown');
+      const v = judgeResource(URI, read(text('a', 'text/markdown'), text('b', 'text/plain')), {});
+      expect(v.content_type).toBe('text/markdown');
+      // 1.1.x reported it as validation.content_type.
+      expect(v.validation.content_type).toBe('text/markdown');
       expect(judgeResource(URI, read(text('a', null)), {}).content_type).toBeNull();
+      expect(judgeResource(URI, read(text('a', null)), {}).validation.content_type).toBeNull();
     });
   });
 
