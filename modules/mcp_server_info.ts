@@ -50,6 +50,10 @@ export default defineModule({
 - name: It must offer an echo tool
   ansible.builtin.assert:
     that: "'echo' in info.tools | map(attribute='name')"
+
+- name: The 1.1.x keys are there too
+  ansible.builtin.debug:
+    msg: "Server {{ info.server_info.server_name }} offers {{ info.server_info.available_tools }} tools and supports {{ info.server_info.capabilities.keys() | list }}"
 `,
   returns: {
     ...CONNECTION_RETURNS,

@@ -53,14 +53,18 @@ export default defineModule({
     tool_arguments: {a: 1, b: 0}
     expect_error: true
 
-- name: Call without failing the play, then inspect
+- name: Call without failing the play, then inspect (the 1.1.x way)
   tosin2013.mcp_audit.mcp_test_tool:
     server_command: npx -y @modelcontextprotocol/server-everything
     tool_name: get-sum
     tool_arguments: {a: 2, b: 3}
     expected_result: 5
+    fail_on_error: false
   register: sum
-  ignore_errors: true
+
+- name: Report it
+  ansible.builtin.debug:
+    msg: "get-sum {{ 'passed' if sum.test_passed else 'failed: ' ~ sum.msg }}"
 `,
   returns: {
     ...CONNECTION_RETURNS,
