@@ -1,7 +1,7 @@
 import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
-import { judgeResource } from '../src/checks/resource';
+import { judgeResource, serverContents } from '../src/checks/resource';
 import { FAIL_ON_ERROR_OPTION, mcpFailure, seconds, testOutcome, VALIDATION_RETURN, withCommonKeys } from '../src/results';
 
 export default defineModule({
@@ -20,6 +20,11 @@ export default defineModule({
     expected_content_type: { description: 'MIME type the content must have (for example C(text/plain)).', type: 'str' },
     expected_content: { description: 'Text the content must equal (surrounding whitespace ignored).', type: 'str' },
     expected_content_regex: { description: 'Regular expression (JavaScript syntax, multiline) the text content must match.', type: 'str' },
+    return_blobs: {
+      description: 'Return binary (blob) contents base64-encoded in C(resource_content.contents[].blob), as 1.1.x did. By default a blob is reported by its size only.',
+      type: 'bool',
+      default: false,
+    },
     fail_on_error: FAIL_ON_ERROR_OPTION,
     ...CONNECTION_OPTIONS,
   },
@@ -52,7 +57,7 @@ export default defineModule({
       type: 'dict',
       contains: {
         contents: {
-          description: 'The content items with MCP\'s field names: C(uri), C(mimeType), and C(text) or C(blob) (base64).',
+          description: 'The content items with MCP\'s field names: C(uri), C(mimeType), and C(text), or for binary content C(blob_size) (bytes), or C(blob) (base64) with O(return_blobs=true).',
           returned: 'always',
           type: 'list',
           elements: 'dict',
@@ -81,7 +86,7 @@ export default defineModule({
         content_type: verdict.content_type,
         contents: verdict.contents,
         resource_templates: data.resource_templates,
-        resource_content: { contents: data.result.contents ?? [], meta: data.result._meta ?? null },
+        resource_content: { contents: serverContents(data.result, p.return_blobs), meta: data.result._meta ?? null },
         validation: verdict.validation,
         connection,
         execution_time: seconds(started),

@@ -32,6 +32,18 @@ export function reportContents(result: Record<string, any>): ResourceContentRepo
   );
 }
 
+/**
+ * The contents with MCP's field names, as 1.1.x returned them in resource_content.
+ * A blob is replaced by its size unless asked for: base64 does not belong in play output.
+ */
+export function serverContents(result: Record<string, any>, withBlobs: boolean): Record<string, unknown>[] {
+  return (result.contents ?? []).map((c: any) => {
+    if (typeof c.blob !== 'string' || withBlobs) return c;
+    const { blob, ...rest } = c;
+    return { ...rest, blob_size: Buffer.byteLength(blob, 'base64') };
+  });
+}
+
 export function judgeResource(uri: string, result: Record<string, any>, expect: ResourceExpectations): ResourceVerdict {
   const contents = reportContents(result);
   const errors: string[] = [];

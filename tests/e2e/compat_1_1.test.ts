@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeLlm, type FakeLlm } from '../helpers/fake_llm';
-import { NODE, type Task } from './harness';
+import { everythingServer, NODE, type Task } from './harness';
 import { expectCleanEnd, HELPERS_DIR, out, pooledRun } from './modules-helpers';
 import { startEverything, type HttpEverything } from './transport-helpers';
 
@@ -928,6 +928,25 @@ describe('the 1.1.x behaviour, where a play asks for it', () => {
     expect(unchecked.result.test_results).toEqual([{ test_type: 'tool', test_name: 'add', passed: true, error: null }]);
     expect(unchecked.result.results[0].tool_result.content[0].text).toBe('Input validation error: "five" is not of type \'number\'');
     expectCleanEnd(run, 3);
+  });
+});
+
+describe('binary resource contents', () => {
+  test('are reported by size in resource_content, and base64 with return_blobs: true as 1.1.x did', async () => {
+    const blob = { ...everythingServer, resource_uri: 'demo://resource/dynamic/blob/5' };
+    const run = await pooledRun([
+      { name: 'by size', 'tosin2013.mcp_audit.mcp_test_resource': blob },
+      { name: 'with the blob', 'tosin2013.mcp_audit.mcp_test_resource': { ...blob, return_blobs: true } },
+    ]);
+    expect(run.exitCode, out(run)).toBe(0);
+    const [sized] = run.task('by size').result.resource_content.contents;
+    expect(sized).toEqual({ uri: 'demo://resource/dynamic/blob/5', mimeType: 'text/plain', blob_size: expect.any(Number) });
+    const [full] = run.task('with the blob').result.resource_content.contents;
+    expect(Object.keys(full).sort()).toEqual(['blob', 'mimeType', 'uri']);
+    const decoded = Buffer.from(full.blob, 'base64').toString('utf8');
+    expect(decoded).toMatch(/^Resource 5: This is a base64 blob created at /);
+    expect(Buffer.byteLength(decoded)).toBe(sized.blob_size);
+    expectCleanEnd(run, 1);
   });
 });
 
