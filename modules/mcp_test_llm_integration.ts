@@ -1,9 +1,30 @@
 import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { ModuleFailure } from '../src/errors';
-import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
+import { FAIL_ON_ERROR_OPTION, mcpFailure, seconds, testOutcome, VALIDATION_RETURN, withCommonKeys } from '../src/results';
+import type { AgentRun } from '../src/llm/agent_loop';
 import type { Expectations } from '../src/llm/expectations';
 import { chatClient, DEFAULT_AWS_REGION, DEFAULT_AZURE_API_VERSION, DEFAULT_VERTEX_LOCATION, llmSettings, LLM_PROVIDERS } from '../src/llm/providers';
+
+/** The run as 1.1.x reported it: one entry per LLM request, with the tool calls it asked for or the final answer. */
+function llmInteractions(run: AgentRun, prompt: string) {
+  return Array.from({ length: run.iterations }, (_, i) => {
+    const iteration = i + 1;
+    const calls = run.toolCalls.filter((c) => c.iteration === iteration);
+    const entry: Record<string, unknown> = { iteration, user_message: iteration === 1 ? prompt : null };
+    if (calls.length) entry.tool_calls = calls.map((c) => ({ tool_name: c.name, arguments: c.arguments, result: c.result }));
+    else if (iteration === run.iterations && run.finalAnswer !== null) Object.assign(entry, { llm_response: run.finalAnswer, final: true });
+    return entry;
+  });
+}
+
+/** 1.1.x's copy of what was expected and what happened, beside each check it made. */
+function expectedAndActual(p: Record<string, any>, run: AgentRun, answerChecked: boolean) {
+  return {
+    ...(p.expected_tool_calls?.length ? { expected_tools: p.expected_tool_calls, actual_tools_called: run.toolCalls.map((c) => c.name) } : {}),
+    ...(answerChecked && p.expected_answer ? { expected_answer: p.expected_answer, actual_answer: run.finalAnswer } : {}),
+  };
+}
 
 export default defineModule({
   name: 'mcp_test_llm_integration',
@@ -12,7 +33,7 @@ export default defineModule({
     'Sends O(test_prompt) to an LLM together with the MCP server\'s tools, runs every tool call the model asks for on the server, feeds the results back, and repeats until the model answers without tool calls or O(max_iterations) LLM requests were made.',
     'Speaks each provider\'s wire format directly (no Python or LiteLLM needed): OpenAI chat completions (C(openai), C(vllm), C(openrouter), and C(azure) with its C(api-key) header and C(api-version) parameter), Anthropic Messages (C(anthropic)), Ollama\'s native C(/api/chat) (C(ollama)), the Amazon Bedrock Converse API (C(bedrock), signed with AWS Signature Version 4), Gemini C(generateContent) on Google Vertex AI (C(vertex_ai)) and Cohere\'s Chat API v2 (C(cohere)).',
     'Tool calls run on the same MCP session as the rest of the task (pooled by the broker when O(connection_reuse=true)). A call the server refuses (unknown tool, arguments that do not match the tool\'s C(inputSchema)) is answered to the model as an error, as an MCP host would.',
-    'The task fails when the test does not pass: a tool in O(expected_tool_calls) was not called, the final answer does not match, or the model gave no final answer within O(max_iterations). It also fails when the LLM API answers an HTTP error or cannot be reached.',
+    'The task fails when the test does not pass: a tool in O(expected_tool_calls) was not called, the final answer does not match, or the model gave no final answer within O(max_iterations) (O(fail_on_error=false) keeps it ok, as 1.1.x did). It also fails when the LLM API answers an HTTP error or cannot be reached.',
     'C(changed) is true when the model called a tool that is not annotated C(readOnlyHint: true).',
   ],
   supports_check_mode: true,
@@ -93,6 +114,7 @@ export default defineModule({
       type: 'str',
     },
     max_iterations: { description: 'Most LLM requests to make. The test fails when the model is still calling tools after this many.', type: 'int', default: 5 },
+    fail_on_error: FAIL_ON_ERROR_OPTION,
     ...CONNECTION_OPTIONS,
   },
   required_if: [...CONNECTION_REQUIRED_IF, ['validate_result', true, ['expected_answer', 'expected_answer_regex'], true]],
@@ -208,6 +230,16 @@ export default defineModule({
     final_answer: { description: 'The model\'s answer without tool calls; null when it gave none.', returned: 'when the model was asked', type: 'str', sample: 'The tool said: Echo: hi' },
     iterations: { description: 'LLM requests made.', returned: 'when the model was asked', type: 'int', sample: 2 },
     total_iterations: { description: 'Same as C(iterations) (1.1.x compatible).', returned: 'when the model was asked', type: 'int', sample: 2 },
+    llm_interactions: {
+      description: 'One entry per LLM request: C(iteration), C(user_message) (the prompt, on the first), C(tool_calls) (C(tool_name), C(arguments), C(result)) or the final C(llm_response) with C(final=true) (kept for 1.1.x compatibility).',
+      returned: 'when the model was asked',
+      type: 'list',
+      elements: 'dict',
+      sample: [
+        { iteration: 1, user_message: 'Calculate 15 + 27', tool_calls: [{ tool_name: 'add', arguments: { a: 15, b: 27 }, result: '42' }] },
+        { iteration: 2, user_message: null, llm_response: 'The sum is 42', final: true },
+      ],
+    },
     validation: {
       ...VALIDATION_RETURN,
       returned: 'when the run completed (the LLM API and the server answered every request)',
@@ -216,16 +248,20 @@ export default defineModule({
         matches_expected: { description: 'O(expected_tool_calls) and the expected answer were met; null when neither was given.', returned: 'always', type: 'bool' },
         expected_tools_called: { description: 'Every tool in O(expected_tool_calls) was called; null when none were expected.', returned: 'always', type: 'bool' },
         answer_matches: { description: 'The final answer matched; null when it was not checked.', returned: 'always', type: 'bool' },
+        expected_tools: { description: 'O(expected_tool_calls) (kept for 1.1.x compatibility).', returned: 'when expected_tool_calls is given', type: 'list', elements: 'str' },
+        actual_tools_called: { description: 'Same as C(tool_calls_made) (kept for 1.1.x compatibility).', returned: 'when expected_tool_calls is given', type: 'list', elements: 'str' },
+        expected_answer: { description: 'O(expected_answer) (kept for 1.1.x compatibility).', returned: 'when expected_answer was checked', type: 'str' },
+        actual_answer: { description: 'Same as C(final_answer) (kept for 1.1.x compatibility).', returned: 'when expected_answer was checked', type: 'str' },
         errors: { description: 'Why the test failed.', returned: 'always', type: 'list', elements: 'str' },
         warnings: { description: 'Findings that do not fail the test (refused calls, tool errors, a cut-off answer).', returned: 'always', type: 'list', elements: 'str' },
       },
     },
   },
 
-  async run(p, task) {
+  run: withCommonKeys(async (p, task) => {
     const started = performance.now();
     const base = { llm_provider: p.llm_provider, llm_model: p.llm_model, test_passed: false, status: 'failed' };
-    const { answerRegex, checkRun } = await import('../src/llm/expectations');
+    const { answerRegex, checkRun, checksAnswer } = await import('../src/llm/expectations');
     let settings;
     try {
       // Settings first: a missing key or a bad URL fails before a server is started.
@@ -274,6 +310,7 @@ export default defineModule({
       final_answer: run.finalAnswer,
       iterations: run.iterations,
       total_iterations: run.iterations,
+      llm_interactions: llmInteractions(run, p.test_prompt),
       connection: toolbox.connection,
     };
     if (run.failure) return mcpFailure(run.failure, outcome, started);
@@ -282,9 +319,9 @@ export default defineModule({
     const passed = validation.errors.length === 0;
     return {
       ...outcome,
-      ...testOutcome({ passed, msg: passed ? undefined : `LLM integration test failed: ${validation.errors.join('; ')}` }),
-      validation,
+      ...testOutcome({ passed, msg: passed ? undefined : `LLM integration test failed: ${validation.errors.join('; ')}` }, p.fail_on_error),
+      validation: { ...validation, ...expectedAndActual(p, run, checksAnswer(p as Expectations)) },
       execution_time: seconds(started),
     };
-  },
+  }),
 });

@@ -9,7 +9,7 @@ import { judgePrompt, promptArguments } from '../src/checks/prompt';
 import { junitXml, type JUnitCase } from '../src/junit';
 import { ModuleFailure } from '../src/errors';
 import type { BatchItem, BatchResult, CallToolOutcome, GetPromptOutcome, ReadResourceOutcome } from '../src/operations';
-import { mcpFailure, seconds } from '../src/results';
+import { mcpFailure, seconds, withCommonKeys } from '../src/results';
 
 interface SuiteTest {
   type: 'tool' | 'resource' | 'prompt';
@@ -37,14 +37,17 @@ interface TestReport {
 
 const label = (t: SuiteTest, i: number) => t.description ?? `${t.type} ${t.name ?? t.uri ?? `#${i + 1}`}`;
 
-function itemFor(t: SuiteTest, i: number, checkMode: boolean): BatchItem {
+/** A test as 1.1.x reported it in test_results. */
+const legacyResult = (t: SuiteTest, r: TestReport) => ({ test_type: t.type, test_name: t.name ?? t.uri ?? 'unknown', passed: r.passed, error: r.passed ? null : (r.error ?? null) });
+
+function itemFor(t: SuiteTest, i: number, checkMode: boolean, validateSchema: boolean): BatchItem {
   const needs = (field: 'name' | 'uri') => {
     if (!t[field]) throw new ModuleFailure(`tests[${i}] (type ${t.type}) needs '${field}'`);
     return t[field]!;
   };
   switch (t.type) {
     case 'tool':
-      return { op: 'call_tool', args: { name: needs('name'), arguments: t.arguments ?? {}, check_mode: checkMode, validate_input: true, validate_output: true } };
+      return { op: 'call_tool', args: { name: needs('name'), arguments: t.arguments ?? {}, check_mode: checkMode, validate_input: validateSchema, validate_output: validateSchema } };
     case 'resource':
       return { op: 'read_resource', args: { uri: needs('uri') } };
     case 'prompt':
@@ -138,7 +141,16 @@ export default defineModule({
         expected_messages_min: { description: 'For prompts: at least this many messages.', type: 'int' },
       },
     },
-    fail_on_error: { description: 'Fail the task when any test fails. When false, the task succeeds and the results tell.', type: 'bool', default: true },
+    fail_on_error: {
+      description: ['Fail the task when any test fails. When false, the task succeeds and the results tell.', 'The default was false in 1.1.x: set false explicitly for the 1.1.x behaviour.'],
+      type: 'bool',
+      default: true,
+    },
+    validate_schema: {
+      description: 'For tool tests: validate C(arguments) against the tool\'s C(inputSchema) before sending, and C(structuredContent) against its C(outputSchema), as mcp_test_tool does. Set false to send arguments unchecked, as 1.1.x did.',
+      type: 'bool',
+      default: true,
+    },
     report_path: { description: 'Write a JUnit XML report to this path.', type: 'path' },
     suite_name: { description: 'Suite name used in the report.', type: 'str', default: 'mcp_audit' },
     ...CONNECTION_OPTIONS,
@@ -177,6 +189,18 @@ export default defineModule({
       type: 'list',
       elements: 'dict',
     },
+    test_results: {
+      description: 'One entry per test, as 1.1.x reported it (kept for 1.1.x compatibility).',
+      returned: 'always',
+      type: 'list',
+      elements: 'dict',
+      contains: {
+        test_type: { description: 'C(tool), C(resource) or C(prompt).', returned: 'always', type: 'str', sample: 'tool' },
+        test_name: { description: 'The tool or prompt name, or the resource URI.', returned: 'always', type: 'str', sample: 'add' },
+        passed: { description: 'Whether the test passed.', returned: 'always', type: 'bool', sample: true },
+        error: { description: 'Why the test did not pass; null when it passed.', returned: 'always', type: 'str', sample: null },
+      },
+    },
     summary: {
       description: 'Counts and C(success_rate) (percent of tests that passed).',
       returned: 'always',
@@ -186,10 +210,10 @@ export default defineModule({
     report_path: { description: 'Where the JUnit report was written.', returned: 'when report_path was given, except in check mode', type: 'str' },
   },
 
-  async run(p, task) {
+  run: withCommonKeys(async (p, task) => {
     const started = performance.now();
     const tests = p.tests as SuiteTest[];
-    const items = tests.map((t, i) => itemFor(t, i, task.checkMode));
+    const items = tests.map((t, i) => itemFor(t, i, task.checkMode, p.validate_schema));
     let outcomes: BatchResult;
     let connection;
     try {
@@ -200,7 +224,8 @@ export default defineModule({
       const errored: TestReport[] = tests.map((t, i) => ({ name: label(t, i), type: t.type, status: 'error', passed: false, duration: 0, error: e.message }));
       const written = !!p.report_path && !task.checkMode;
       if (written) writeReport(p.report_path, p.suite_name, errored);
-      return mcpFailure(e, { test_passed: false, status: 'failed', results: errored, summary: summarize(errored), ...(written ? { report_path: p.report_path } : {}) }, started);
+      const test_results = tests.map((t, i) => legacyResult(t, errored[i]));
+      return mcpFailure(e, { test_passed: false, status: 'failed', results: errored, test_results, summary: summarize(errored), ...(written ? { report_path: p.report_path } : {}) }, started);
     }
     const results = tests.map((t, i) => judge(t, i, outcomes[i]));
     const summary = summarize(results);
@@ -215,10 +240,11 @@ export default defineModule({
       status: allPassed ? 'passed' : 'failed',
       msg: allPassed ? `${summary.passed}/${summary.total_tests} tests passed` : `${failedNames.length} of ${summary.total_tests} tests failed: ${failedNames.join(', ')}`,
       results,
+      test_results: tests.map((t, i) => legacyResult(t, results[i])),
       summary,
       ...(p.report_path && !task.checkMode ? { report_path: p.report_path } : {}),
       connection,
       execution_time: seconds(started),
     };
-  },
+  }),
 });

@@ -2,7 +2,7 @@ import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
 import { judgeToolCall } from '../src/checks/tool';
-import { mcpFailure, seconds, testOutcome, VALIDATION_RETURN } from '../src/results';
+import { FAIL_ON_ERROR_OPTION, mcpFailure, seconds, testOutcome, VALIDATION_RETURN, withCommonKeys } from '../src/results';
 
 export default defineModule({
   name: 'mcp_test_tool',
@@ -10,7 +10,7 @@ export default defineModule({
   description: [
     'Calls one tool on an MCP server and reports whether the call passed.',
     'Before sending, O(tool_arguments) are validated against the tool\'s C(inputSchema); a structured result is validated against its C(outputSchema).',
-    'The task fails when the test does not pass: the tool answered C(isError) (unless O(expect_error=true)) or O(expected_result) did not match.',
+    'The task fails when the test does not pass: the tool answered C(isError) (unless O(expect_error=true)) or O(expected_result) did not match. O(fail_on_error=false) keeps the task ok, as 1.1.x did.',
     'C(changed) follows the tool\'s annotations: false for tools annotated C(readOnlyHint: true), true otherwise.',
   ],
   supports_check_mode: true,
@@ -32,6 +32,7 @@ export default defineModule({
       type: 'bool',
       default: true,
     },
+    fail_on_error: FAIL_ON_ERROR_OPTION,
     ...CONNECTION_OPTIONS,
   },
   required_if: CONNECTION_REQUIRED_IF,
@@ -52,14 +53,18 @@ export default defineModule({
     tool_arguments: {a: 1, b: 0}
     expect_error: true
 
-- name: Call without failing the play, then inspect
+- name: Call without failing the play, then inspect (the 1.1.x way)
   tosin2013.mcp_audit.mcp_test_tool:
     server_command: npx -y @modelcontextprotocol/server-everything
     tool_name: get-sum
     tool_arguments: {a: 2, b: 3}
     expected_result: 5
+    fail_on_error: false
   register: sum
-  ignore_errors: true
+
+- name: Report it
+  ansible.builtin.debug:
+    msg: "get-sum {{ 'passed' if sum.test_passed else 'failed: ' ~ sum.msg }}"
 `,
   returns: {
     ...CONNECTION_RETURNS,
@@ -74,13 +79,16 @@ export default defineModule({
         content: { description: 'The content blocks (text, image, resource, ...).', returned: 'always', type: 'list', elements: 'dict', sample: [{ type: 'text', text: 'Echo: hello' }] },
         structured_content: { description: 'C(structuredContent), when the tool returns it.', returned: 'when returned', type: 'raw' },
         is_error: { description: 'The tool\'s C(isError) flag.', returned: 'always', type: 'bool', sample: false },
+        isError: { description: 'Same as C(is_error) (kept for 1.1.x compatibility).', returned: 'always', type: 'bool', sample: false },
+        structuredContent: { description: 'Same as C(structured_content), null when the tool returned none (kept for 1.1.x compatibility).', returned: 'always', type: 'raw' },
+        meta: { description: 'The result\'s C(_meta), or null (kept for 1.1.x compatibility).', returned: 'always', type: 'dict' },
       },
     },
     tool_annotations: { description: 'The tool\'s annotations (readOnlyHint, destructiveHint, ...).', returned: 'when the tool was found', type: 'dict' },
     validation: VALIDATION_RETURN,
   },
 
-  async run(p, task) {
+  run: withCommonKeys(async (p, task) => {
     const started = performance.now();
     let reply;
     try {
@@ -100,7 +108,7 @@ export default defineModule({
     if (input_errors.length) {
       return {
         ...base,
-        failed: true,
+        failed: p.fail_on_error,
         success: false,
         test_passed: false,
         status: 'failed',
@@ -124,9 +132,9 @@ export default defineModule({
     return {
       ...base,
       changed: verdict.changed,
-      ...testOutcome(verdict),
+      ...testOutcome(verdict, p.fail_on_error),
       tool_result: verdict.tool_result,
       validation: verdict.validation,
     };
-  },
+  }),
 });

@@ -20,6 +20,7 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     description: [
       'Command that starts a stdio server. Required when O(transport=stdio).',
       'When O(server_args) is empty and the command contains spaces, it is split with shell quoting rules (for example `npx -y @modelcontextprotocol/server-everything`). No shell is run.',
+      'A command that as a whole is the path of an existing file (for example `/opt/my tools/server.sh`) is run as that file, spaces and all; a relative path is taken from O(server_cwd).',
     ],
     type: 'str',
   },
@@ -121,5 +122,21 @@ export const CONNECTION_RETURNS: Record<string, ReturnSpec> = {
       server_pid: { description: 'PID of the stdio server process.', returned: 'for stdio', type: 'int' },
     },
   },
-  error: { description: 'What went wrong, when the task failed talking to the server.', returned: 'on failure', type: 'str' },
+  error: {
+    description: [
+      'What went wrong when the task could not do its work (server unreachable, unknown tool, request error); null otherwise (kept for 1.1.x compatibility).',
+      'A test that ran and did not pass has a null C(error); C(msg) and C(validation) say why.',
+    ],
+    returned: 'always',
+    type: 'str',
+    sample: null,
+  },
+  metadata: {
+    description: 'Kept for 1.1.x compatibility.',
+    returned: 'always',
+    type: 'dict',
+    contains: {
+      timestamp: { description: 'When the task finished, UTC, ISO 8601.', returned: 'always', type: 'str', sample: '2026-01-15T09:30:12.345Z' },
+    },
+  },
 };

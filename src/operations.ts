@@ -114,7 +114,12 @@ async function readResource(session: McpSession, args: { uri: string }, timeoutM
   const started = Date.now();
   const result = await session.request('resources/read', { uri: args.uri }, ReadResourceResultSchema, timeoutMs);
   const elapsed_ms = Date.now() - started;
-  return { result, resource_templates: await session.listAll('resource_templates', timeoutMs), elapsed_ms };
+  // The templates only inform the play: a server that fails to list them has still served the read.
+  const resource_templates = await session.listAll('resource_templates', timeoutMs).catch((e) => {
+    if (e instanceof McpAuditError && e.kind === 'server') return [];
+    throw e;
+  });
+  return { result, resource_templates, elapsed_ms };
 }
 
 /** Check the prompt exists and its required arguments are given before asking for it. */

@@ -1,11 +1,14 @@
 /** Result pieces shared by the MCP modules. */
-import type { ModuleResult, ReturnSpec } from './ansible/spec';
+import type { ModuleResult, OptionSpec, ReturnSpec, TaskContext } from './ansible/spec';
 import { ModuleFailure } from './errors';
 
-/** The 1.1.x test keys from a verdict: a test that did not pass fails its task. */
-export function testOutcome(verdict: { passed: boolean; msg?: string }): ModuleResult {
+/**
+ * The 1.1.x test keys from a verdict. A test that did not pass fails its
+ * task, unless the play asked for 1.1.x's way (O(fail_on_error=false)).
+ */
+export function testOutcome(verdict: { passed: boolean; msg?: string }, failOnError = true): ModuleResult {
   return {
-    failed: !verdict.passed,
+    failed: !verdict.passed && failOnError,
     success: true,
     test_passed: verdict.passed,
     status: verdict.passed ? 'passed' : 'failed',
@@ -25,6 +28,36 @@ export function mcpFailure(e: unknown, extra: Record<string, unknown>, started: 
   if (!(e instanceof ModuleFailure)) throw e;
   return { ...extra, ...e.details, failed: true, success: false, msg: e.message, error: e.message, execution_time: seconds(started) };
 }
+
+/**
+ * Wrap a module's run so every result carries what 1.1.x put in each result:
+ * `error` (null unless the task failed to do its work) and `metadata.timestamp`.
+ * A ModuleFailure thrown by the run becomes the same failed result mcpFailure builds.
+ */
+type Run = (params: Record<string, any>, task: TaskContext) => Promise<ModuleResult>;
+
+export function withCommonKeys(run: Run): Run {
+  return async (params, task) => {
+    let result: ModuleResult;
+    try {
+      result = await run(params, task);
+    } catch (e) {
+      if (!(e instanceof ModuleFailure)) throw e;
+      result = { ...e.details, failed: true, success: false, msg: e.message, error: e.message };
+    }
+    return { error: null, ...result, metadata: { timestamp: new Date().toISOString() } };
+  };
+}
+
+/** The per-task way back to 1.1.x, where a test that did not pass left the task ok. */
+export const FAIL_ON_ERROR_OPTION: OptionSpec = {
+  description: [
+    'Fail the task when the test does not pass.',
+    'Set false for the 1.1.x behaviour: the task succeeds and C(test_passed), C(status) and C(validation) tell the outcome. A task that cannot do its work (server unreachable, unknown name, request error) fails either way.',
+  ],
+  type: 'bool',
+  default: true,
+};
 
 export const VALIDATION_RETURN: ReturnSpec = {
   description: 'Checks made on the result (1.1.x compatible).',

@@ -60,8 +60,9 @@ export function taskEnvironment(env: NodeJS.ProcessEnv = process.env): Record<st
 export function serverFromParams(p: Record<string, any>): ServerDefinition {
   const transport = (p.transport === 'streamable_http' ? 'http' : p.transport) as TransportName;
   if (transport === 'stdio') {
-    const { command, args } = splitServerCommand(p.server_command, p.server_args ?? []);
-    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd: p.server_cwd ?? process.cwd() };
+    const cwd = p.server_cwd ?? process.cwd();
+    const { command, args } = splitServerCommand(p.server_command, p.server_args ?? [], cwd);
+    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd };
   }
   const headers = { ...(stringMap(p.server_headers, 'server_headers') ?? {}) };
   const token = p.bearer_token ?? undefined;

@@ -10,7 +10,8 @@ export interface PromptVerdict {
   passed: boolean;
   msg?: string;
   messages: unknown[];
-  validation: { valid: boolean; matches_expected: boolean | null; errors: string[]; warnings: string[] };
+  /** `has_messages`: 1.1.x's check that the prompt returned messages. */
+  validation: { valid: boolean; matches_expected: boolean | null; has_messages: boolean; errors: string[]; warnings: string[] };
 }
 
 export function judgePrompt(name: string, result: Record<string, any>, expect: { expected_messages_min?: number | null; expected_content_regex?: string | null }): PromptVerdict {
@@ -34,6 +35,6 @@ export function judgePrompt(name: string, result: Record<string, any>, expect: {
     passed,
     ...(passed ? {} : { msg: `prompt '${name}' test failed: ${errors.join('; ')}` }),
     messages,
-    validation: { valid: passed, matches_expected: matches, errors, warnings: [] },
+    validation: { valid: passed, matches_expected: matches, has_messages: messages.length > 0, errors, warnings: [] },
   };
 }

@@ -20,7 +20,8 @@ export interface ResourceVerdict {
   msg?: string;
   contents: ResourceContentReport[];
   content_type: string | null;
-  validation: { valid: boolean; matches_expected: boolean | null; errors: string[]; warnings: string[] };
+  /** `content_type`: 1.1.x's name for the MIME type of the first content item. */
+  validation: { valid: boolean; matches_expected: boolean | null; content_type: string | null; errors: string[]; warnings: string[] };
 }
 
 export function reportContents(result: Record<string, any>): ResourceContentReport[] {
@@ -29,6 +30,18 @@ export function reportContents(result: Record<string, any>): ResourceContentRepo
       ? { uri: c.uri, mime_type: c.mimeType ?? null, blob_size: Buffer.byteLength(c.blob, 'base64') }
       : { uri: c.uri, mime_type: c.mimeType ?? null, text: c.text ?? '' },
   );
+}
+
+/**
+ * The contents with MCP's field names, as 1.1.x returned them in resource_content.
+ * A blob is replaced by its size unless asked for: base64 does not belong in play output.
+ */
+export function serverContents(result: Record<string, any>, withBlobs: boolean): Record<string, unknown>[] {
+  return (result.contents ?? []).map((c: any) => {
+    if (typeof c.blob !== 'string' || withBlobs) return c;
+    const { blob, ...rest } = c;
+    return { ...rest, blob_size: Buffer.byteLength(blob, 'base64') };
+  });
 }
 
 export function judgeResource(uri: string, result: Record<string, any>, expect: ResourceExpectations): ResourceVerdict {
@@ -65,6 +78,6 @@ export function judgeResource(uri: string, result: Record<string, any>, expect: 
     ...(passed ? {} : { msg: `resource '${uri}' test failed: ${errors.join('; ')}` }),
     contents,
     content_type: contentType,
-    validation: { valid: passed, matches_expected: matches, errors, warnings },
+    validation: { valid: passed, matches_expected: matches, content_type: contentType, errors, warnings },
   };
 }

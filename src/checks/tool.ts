@@ -12,7 +12,8 @@ export interface ToolVerdict {
   /** A tool not annotated read-only may have changed something. */
   changed: boolean;
   msg?: string;
-  tool_result: { content: unknown[]; structured_content: unknown; is_error: boolean };
+  /** The 2.0.0 keys, and the result as 1.1.x returned it (MCP's own field names, `meta` for `_meta`). */
+  tool_result: { content: unknown[]; structured_content: unknown; is_error: boolean; structuredContent: unknown; isError: boolean; meta: unknown };
   validation: { valid: boolean; matches_expected: boolean | null; errors: string[]; warnings: string[] };
 }
 
@@ -38,7 +39,14 @@ export function judgeToolCall(name: string, outcome: CallToolOutcome, expect: To
     passed,
     changed: outcome.tool.annotations?.readOnlyHint !== true,
     ...(passed ? {} : { msg: `tool '${name}' test failed: ${errors.join('; ')}` }),
-    tool_result: { content: result.content ?? [], structured_content: result.structuredContent ?? null, is_error: isError },
+    tool_result: {
+      content: result.content ?? [],
+      structured_content: result.structuredContent ?? null,
+      is_error: isError,
+      structuredContent: result.structuredContent ?? null,
+      isError,
+      meta: result._meta ?? null,
+    },
     validation: { valid: outcome.output_errors.length === 0, matches_expected: matches, errors, warnings: [] },
   };
 }

@@ -2,7 +2,9 @@
  * How a stdio server is started: `server_command` + `server_args`, the
  * environment and working directory. When `server_args` is empty and the
  * command holds spaces, it is split with shell quoting rules (1.1.x playbooks
- * write `server_command: npx -y some-server`); no shell is ever run.
+ * write `server_command: npx -y some-server`); no shell is ever run. A command
+ * that as a whole names an existing file (`/opt/my tools/server.sh`) is that
+ * file, as it was in 1.1.x, which never split.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -14,9 +16,21 @@ export interface CommandLine {
   args: string[];
 }
 
-export function splitServerCommand(serverCommand: string, serverArgs: readonly string[] = []): CommandLine {
-  if (!serverCommand.trim()) throw new McpAuditError('usage', 'server_command is empty');
-  if (serverArgs.length || !/\s/.test(serverCommand.trim())) return { command: serverCommand.trim(), args: [...serverArgs] };
+/** A path (it has a slash, as execvp requires for anything not searched in PATH) to an existing file. */
+function namesFile(command: string, cwd: string): boolean {
+  if (!command.includes('/')) return false;
+  try {
+    return statSync(resolve(cwd, command)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `cwd` is the server's working directory, against which a relative path is checked. */
+export function splitServerCommand(serverCommand: string, serverArgs: readonly string[] = [], cwd = process.cwd()): CommandLine {
+  const whole = serverCommand.trim();
+  if (!whole) throw new McpAuditError('usage', 'server_command is empty');
+  if (serverArgs.length || !/\s/.test(whole) || namesFile(whole, cwd)) return { command: whole, args: [...serverArgs] };
   // Keep $VARS literal: expansion is a shell's job and no shell runs here.
   const words = parse(serverCommand, (name) => `$${name}`);
   const out: string[] = [];

@@ -125,7 +125,7 @@ export class McpSession {
     }
   }
 
-  /** Every page of a list (tools, resources, resource templates, prompts). */
+  /** Every page of a list (tools, resources, resource templates, prompts); [] when the server does not offer it. */
   async listAll(name: ListName, timeoutMs: number): Promise<any[]> {
     const { method, field, schema } = LISTS[name];
     const caps = this.serverCapabilities ?? {};
@@ -134,7 +134,15 @@ export class McpSession {
     const items: any[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < MAX_PAGES; i++) {
-      const result: any = await this.request(method, cursor ? { cursor } : undefined, schema as ZodType<any>, timeoutMs);
+      let result: any;
+      try {
+        result = await this.request(method, cursor ? { cursor } : undefined, schema as ZodType<any>, timeoutMs);
+      } catch (e) {
+        // A capability does not promise every list: `resources` without templates answers
+        // resources/templates/list with "method not found". Nothing offered is an empty list.
+        if (e instanceof McpAuditError && e.kind === 'server' && e.details.error_code === ErrorCode.MethodNotFound) return items;
+        throw e;
+      }
       items.push(...result[field]);
       cursor = result.nextCursor;
       if (!cursor) return items;

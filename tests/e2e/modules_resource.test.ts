@@ -130,6 +130,8 @@ describe('mcp_test_resource (server-everything)', () => {
     // server-everything labels its blob text/plain (its template says application/octet-stream); the module reports what the content says.
     expect(item.mime_type).toBe('text/plain');
     expect(blob.result.content_type).toBe('text/plain');
+    // 1.1.x's resource_content keeps MCP's field names, with the blob's size instead of the blob.
+    expect(blob.result.resource_content.contents).toEqual([{ uri: 'demo://resource/dynamic/blob/5', mimeType: 'text/plain', blob_size: item.blob_size }]);
     // The blob decodes to "Resource 5: This is a base64 blob created at <time>": its size in bytes, not base64 characters.
     expect(Number.isInteger(item.blob_size)).toBe(true);
     expect(item.blob_size).toBeGreaterThanOrEqual('Resource 5: This is a base64 blob created at 1:00:00 AM'.length - 3);

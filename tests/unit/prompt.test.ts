@@ -43,13 +43,14 @@ describe('judgePrompt', () => {
       const v = judgePrompt('greet', got(user('hi')), {});
       expect(v.passed).toBe(true);
       expect('msg' in v).toBe(false);
-      expect(v.validation).toEqual({ valid: true, matches_expected: null, errors: [], warnings: [] });
+      expect(v.validation).toEqual({ valid: true, matches_expected: null, has_messages: true, errors: [], warnings: [] });
     });
 
     it('defaults to 1: no message fails', () => {
       const v = judgePrompt('greet', got(), {});
       expect(v.passed).toBe(false);
       expect(v.validation.valid).toBe(false);
+      expect(v.validation.has_messages).toBe(false);
       expect(v.validation.errors).toEqual(['expected at least 1 message(s), got 0']);
       expect(v.msg).toBe("prompt 'greet' test failed: expected at least 1 message(s), got 0");
     });

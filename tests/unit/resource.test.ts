@@ -5,7 +5,7 @@
  */
 import { ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { judgeResource, reportContents } from '../../src/checks/resource';
+import { judgeResource, reportContents, serverContents } from '../../src/checks/resource';
 
 const URI = 'file:///data/readme.md';
 const read = (...contents: Record<string, unknown>[]) => ReadResourceResultSchema.parse({ contents }) as Record<string, any>;
@@ -18,6 +18,22 @@ const blob = (bytes: Buffer, mimeType: string | null = 'image/png', uri = 'file:
 
 /** 1000 distinct-ish bytes, so the base64 is long and recognizable. */
 const PNG = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 37) % 256));
+
+describe('serverContents (1.1.x resource_content.contents)', () => {
+  it('keeps MCP\'s field names for text contents', () => {
+    expect(serverContents(read(text('hello', 'text/markdown')), false)).toEqual([{ uri: URI, mimeType: 'text/markdown', text: 'hello' }]);
+  });
+
+  it('replaces a blob by its decoded size unless blobs are asked for', () => {
+    const result = read(blob(PNG), text('x'));
+    expect(serverContents(result, false)).toEqual([{ uri: 'file:///data/logo.png', mimeType: 'image/png', blob_size: 1000 }, { uri: URI, mimeType: 'text/plain', text: 'x' }]);
+    expect(serverContents(result, true)[0]).toEqual({ uri: 'file:///data/logo.png', mimeType: 'image/png', blob: PNG.toString('base64') });
+  });
+
+  it('is empty for a result without contents', () => {
+    expect(serverContents({}, true)).toEqual([]);
+  });
+});
 
 describe('reportContents', () => {
   it('reports text contents with uri, mime type and text', () => {
@@ -65,7 +81,7 @@ describe('judgeResource', () => {
       expect('msg' in v).toBe(false);
       expect(v.content_type).toBe('text/plain');
       expect(v.contents).toEqual([{ uri: URI, mime_type: 'text/plain', text: 'anything' }]);
-      expect(v.validation).toEqual({ valid: true, matches_expected: null, errors: [], warnings: [] });
+      expect(v.validation).toEqual({ valid: true, matches_expected: null, content_type: 'text/plain', errors: [], warnings: [] });
     });
 
     it('fails when the server returned no contents', () => {
@@ -88,8 +104,12 @@ describe('judgeResource', () => {
     });
 
     it('takes content_type from the first content', () => {
-      expect(judgeResource(URI, read(text('a', 'text/markdown'), text('b', 'text/plain')), {}).content_type).toBe('text/markdown');
+      const v = judgeResource(URI, read(text('a', 'text/markdown'), text('b', 'text/plain')), {});
+      expect(v.content_type).toBe('text/markdown');
+      // 1.1.x reported it as validation.content_type.
+      expect(v.validation.content_type).toBe('text/markdown');
       expect(judgeResource(URI, read(text('a', null)), {}).content_type).toBeNull();
+      expect(judgeResource(URI, read(text('a', null)), {}).validation.content_type).toBeNull();
     });
   });
 

@@ -71,6 +71,48 @@ describe('splitServerCommand', () => {
     });
   });
 
+  describe('a command that as a whole names an existing file (1.1.x never split)', () => {
+    let dir: string;
+    let script: string;
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'mcp audit tools '));
+      mkdirSync(join(dir, 'my tools'));
+      script = join(dir, 'my tools', 'server.sh');
+      writeFileSync(script, '#!/bin/sh\n');
+      chmodSync(script, 0o755);
+    });
+
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('runs an absolute path with spaces as that file', () => {
+      expect(splitServerCommand(script)).toEqual({ command: script, args: [] });
+      expect(splitServerCommand(`  ${script} `)).toEqual({ command: script, args: [] });
+    });
+
+    it('checks a relative path against the server\'s working directory', () => {
+      expect(splitServerCommand('my tools/server.sh', [], dir)).toEqual({ command: 'my tools/server.sh', args: [] });
+      expect(splitServerCommand('./my tools/server.sh', [], dir)).toEqual({ command: './my tools/server.sh', args: [] });
+      // Elsewhere the same words are a command and its argument.
+      expect(splitServerCommand('my tools/server.sh', [], tmpdir())).toEqual({ command: 'my', args: ['tools/server.sh'] });
+    });
+
+    it('still splits when the whole string is not an existing file', () => {
+      const words = (text: string) => text.split(' ');
+      const [command, ...args] = words(`${script} --verbose`);
+      expect(splitServerCommand(`${script} --verbose`)).toEqual({ command, args });
+      expect(args.slice(-2)).toEqual(['tools/server.sh', '--verbose']);
+      // A directory is not a file to run.
+      const [dirCommand, ...dirArgs] = words(join(dir, 'my tools'));
+      expect(splitServerCommand(join(dir, 'my tools'))).toEqual({ command: dirCommand, args: dirArgs });
+    });
+
+    it('does not look a name without a slash up as a file (execvp searches PATH for those)', () => {
+      writeFileSync(join(dir, 'two words'), '#!/bin/sh\n');
+      expect(splitServerCommand('two words', [], dir)).toEqual({ command: 'two', args: ['words'] });
+    });
+  });
+
   describe('$VARS', () => {
     it('keeps $VAR literal, unquoted, double-quoted and single-quoted', () => {
       expect(splitServerCommand(`node $HOME/x "$TOKEN" '$LITERAL'`)).toEqual({ command: 'node', args: ['$HOME/x', '$TOKEN', '$LITERAL'] });

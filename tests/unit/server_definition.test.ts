@@ -2,6 +2,9 @@
  * What defines one MCP server session (src/server_definition.ts): built from
  * task options, hashed into the pool key, described without secrets.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeServer, poolKey, serverFromParams, settingsFromParams, type ServerDefinition } from '../../src/server_definition';
 import { McpAuditError } from '../../src/errors';
@@ -15,6 +18,19 @@ describe('serverFromParams', () => {
       expect(def).toMatchObject({ transport: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything'] });
       expect(def.url).toBeUndefined();
       expect(def.headers).toBeUndefined();
+    });
+
+    it('runs an existing file whose path has spaces as that file, relative paths from server_cwd', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mcp audit def '));
+      try {
+        writeFileSync(join(dir, 'server.sh'), '#!/bin/sh\n');
+        expect(serverFromParams({ transport: 'stdio', server_command: join(dir, 'server.sh'), server_args: [] })).toMatchObject({ command: join(dir, 'server.sh'), args: [] });
+        mkdirSync(join(dir, 'sub dir'));
+        writeFileSync(join(dir, 'sub dir', 'run'), '#!/bin/sh\n');
+        expect(serverFromParams({ transport: 'stdio', server_command: 'sub dir/run', server_cwd: dir })).toMatchObject({ command: 'sub dir/run', args: [], cwd: dir });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('keeps the command whole when server_args are given', () => {

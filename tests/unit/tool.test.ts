@@ -29,7 +29,15 @@ describe('judgeToolCall', () => {
     });
 
     it('reports the tool result', () => {
-      expect(v.tool_result).toEqual({ content: [{ type: 'text', text: '42' }], structured_content: null, is_error: false });
+      expect(v.tool_result).toEqual({
+        content: [{ type: 'text', text: '42' }],
+        structured_content: null,
+        is_error: false,
+        // 1.1.x returned the CallToolResult with MCP's own field names.
+        structuredContent: null,
+        isError: false,
+        meta: null,
+      });
     });
 
     it('is valid with no expectation to match', () => {
@@ -40,6 +48,7 @@ describe('judgeToolCall', () => {
   it('reports structuredContent when the tool returns it', () => {
     const v = judgeToolCall('add', outcome(textResult('{"sum":3}', { structuredContent: { sum: 3 } })), {});
     expect(v.tool_result.structured_content).toEqual({ sum: 3 });
+    expect(v.tool_result.structuredContent).toEqual({ sum: 3 });
   });
 
   describe('isError', () => {
@@ -47,6 +56,7 @@ describe('judgeToolCall', () => {
       const v = judgeToolCall('add', outcome(textResult('division by zero', { isError: true })), {});
       expect(v.passed).toBe(false);
       expect(v.tool_result.is_error).toBe(true);
+      expect(v.tool_result.isError).toBe(true);
       expect(v.validation.errors).toEqual(['the tool answered isError: true: division by zero']);
       expect(v.msg).toBe("tool 'add' test failed: the tool answered isError: true: division by zero");
       // The output schema was not broken: valid is about output_errors only.
@@ -197,6 +207,6 @@ describe('judgeToolCall', () => {
 
   it('does not throw on an outcome without a result (callers report skipped calls themselves)', () => {
     const v = judgeToolCall('add', outcome(undefined, { skipped: true }), {});
-    expect(v.tool_result).toEqual({ content: [], structured_content: null, is_error: false });
+    expect(v.tool_result).toEqual({ content: [], structured_content: null, is_error: false, structuredContent: null, isError: false, meta: null });
   });
 });
