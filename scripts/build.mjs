@@ -87,10 +87,14 @@ for (const m of modules) symlinkSync(join('..', 'runtime', RUNTIME), join(module
 // 4. Docs from the declarations, written by the runtime itself.
 step('writing sidecar docs and the README module reference');
 execFileSync(installed, ['--docs', modulesDir, join(root, 'README.md')], { stdio: 'inherit' });
-// 5. The action plugin that spares Ansible reading and copying the runtime on every task (see its docstring).
-const actionDir = join(root, 'plugins', 'action');
-mkdirSync(actionDir, { recursive: true });
-copyFileSync(join(root, 'src', 'ansible', 'runtime_action.py'), join(actionDir, 'mcp_runtime.py'));
+// 5. The Python side: the action plugin that runs every module, and its plugin_utils (see their docstrings).
+for (const kind of ['action', 'plugin_utils']) {
+  const from = join(root, 'src', 'ansible', 'plugins', kind);
+  const to = join(root, 'plugins', kind);
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from).filter((f) => f.endsWith('.py'))) copyFileSync(join(from, f), join(to, f));
+}
 const group = modules.filter((m) => m.startsWith('mcp_'));
 writeFileSync(
   join(root, 'meta', 'runtime.yml'),
