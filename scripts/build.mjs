@@ -95,7 +95,8 @@ for (const kind of ['action', 'plugin_utils']) {
   mkdirSync(to, { recursive: true });
   for (const f of readdirSync(from).filter((f) => f.endsWith('.py'))) copyFileSync(join(from, f), join(to, f));
 }
-const group = modules.filter((m) => m.startsWith('mcp_'));
+// The action group is for module_defaults of the MCP connection options; mcp_runtime has none.
+const group = modules.filter((m) => m.startsWith('mcp_') && m !== 'mcp_runtime');
 writeFileSync(
   join(root, 'meta', 'runtime.yml'),
   [
