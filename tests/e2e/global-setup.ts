@@ -84,8 +84,8 @@ function checkTarball(members: TarMember[], tarball: string): string[] {
   // "Exactly one runtime": no second copy of the ~100 MB executable anywhere.
   const big = members.filter((m) => m.type === 'file' && m.size > 5 * 1024 * 1024).map((m) => m.name);
   if (big.length !== 1 || big[0] !== RUNTIME_REL) problems.push(`the tarball must hold one large file (the runtime); it holds: ${big.join(', ') || 'none'}`);
-  const runtimeDirFiles = members.filter((m) => m.name.startsWith('plugins/runtime/') && m.type !== 'dir').map((m) => m.name);
-  if (runtimeDirFiles.length !== 1) problems.push(`plugins/runtime/ must hold only the runtime; it holds: ${runtimeDirFiles.join(', ')}`);
+  const runtimeDirFiles = members.filter((m) => m.name.startsWith('plugins/runtime/') && m.type !== 'dir' && !/\/(manifest\.json|mcp_audit\.cjs)$/.test(m.name)).map((m) => m.name);
+  if (runtimeDirFiles.length !== 1) problems.push(`plugins/runtime/ must hold only the runtime, its manifest and the program; it holds: ${runtimeDirFiles.join(', ')}`);
   const modules = members.filter((m) => isModuleEntry(m.name));
   if (!modules.length) problems.push('the tarball has no module entries in plugins/modules/');
   for (const m of modules) {

@@ -44,6 +44,12 @@ export const FILESYSTEM_JS = (() => {
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin['mcp-server-filesystem'];
   return join(dir, bin);
 })();
+/**
+ * Where the e2e tests get the runtime: the packages `npm run build` made, as an air-gapped user
+ * would (mcp_audit_runtime_source), checked against the manifest and cached once per test session.
+ */
+export const RUNTIME_PACKAGES = join(REPO_ROOT, 'build', 'runtime-packages');
+export const RUNTIME_CACHE = join(REPO_ROOT, '.tmp', 'cache');
 /** The node that runs the test servers (absolute, so PATH does not matter). */
 export const NODE = process.execPath;
 
@@ -186,6 +192,8 @@ function playbookEnv(dir: string, runId: string, brokerDir: string, extra: Recor
     MCP_AUDIT_E2E_RESULTS: join(dir, 'results.jsonl'),
     MCP_AUDIT_TEST_RUN: runId,
     MCP_AUDIT_BROKER_DIR: brokerDir,
+    MCP_AUDIT_RUNTIME_SOURCE: RUNTIME_PACKAGES,
+    XDG_CACHE_HOME: RUNTIME_CACHE,
     ...extra,
   };
 }

@@ -147,8 +147,8 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(tmpdir)
             return res
         jid = '%s.%s' % (uuid.uuid4().int % 10 ** 12, os.getpid())
-        async_dir = self.get_shell_option('async_dir', default='~/.ansible_async')
-        async_dir = '"$HOME"/' + shlex_quote(async_dir[2:]) if async_dir.startswith('~/') else shlex_quote(async_dir)
+        # Expanded exactly as the async_status action will expand it (~user from the passwd database, not $HOME).
+        async_dir = shlex_quote(self._remote_expand_user(self.get_shell_option('async_dir', default='~/.ansible_async')))
         res = self._low_level_execute_command(target.async_command(
             build_id, env_string, args_path, jid, async_dir, int(self._task.async_val), tmpdir, node=node, program=program))
         # The background job owns the temp dir now (it removes it); async_status must make its own.
