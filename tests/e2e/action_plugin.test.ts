@@ -1,13 +1,16 @@
 /**
  * The collection's action plugin (plugins/action/mcp_runtime.py, routed to
- * every module by meta/runtime.yml). On connection local without become or
- * async it runs the installed runtime as one command with the task's
- * arguments on stdin: nothing is copied, no temp directory is made. With
- * become or async, Ansible's usual path (a copy in a temp dir) is taken.
- * Either way the module behaves the same. Runs on every ansible-core lane.
+ * every module by meta/runtime.yml) runs every task as one command with the
+ * task's arguments on stdin: on connection local without become, the
+ * controller's copy of the runtime in place; otherwise the copy it placed in
+ * ~/.ansible/mcp_audit/<build id> of the user the task runs as, once.
+ * Nothing else is copied, no temp directory is made. Runs on every
+ * ansible-core lane. (Delivery itself: runtime_delivery.test.ts.)
  */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { everythingServer, outputOf, runPlaybook } from './harness';
+import { everythingServer, INSTALLED_COLLECTION, outputOf, runPlaybook } from './harness';
 
 const TOOL = 'tosin2013.mcp_audit.mcp_test_tool';
 const echo = (extra: Record<string, unknown> = {}, message = 'direct') => ({
@@ -17,15 +20,16 @@ const echo = (extra: Record<string, unknown> = {}, message = 'direct') => ({
 });
 /** `-vvv` prints "PUT <src> TO <dest>" for every file Ansible copies to the target. */
 const puts = (stdout: string) => stdout.split('\n').filter((l) => /\bPUT \S+ TO /.test(l));
-const runtimeCopies = (stdout: string) => puts(stdout).filter((l) => /PUT \S*plugins\/runtime\/mcp_audit_runtime TO /.test(l));
+const runtimeCopies = (stdout: string) => puts(stdout).filter((l) => /PUT \S*\/mcp_audit_runtime TO /.test(l));
+const buildId = () => JSON.parse(readFileSync(join(INSTALLED_COLLECTION, 'plugins', 'runtime', 'manifest.json'), 'utf8')).build_id;
 
 describe('the runtime action plugin', () => {
-  test('connection local: one command runs the installed runtime with the arguments on stdin; nothing is copied', async () => {
+  test("connection local: one command runs the controller's runtime with the arguments on stdin; nothing is copied", async () => {
     const run = await runPlaybook([echo()], { verbosity: 3 });
     expect(run.exitCode, outputOf(run)).toBe(0);
     expect(run.task('echo').result.test_passed).toBe(true);
     expect(puts(run.stdout)).toEqual([]);
-    expect(run.stdout).toMatch(/EXEC .*plugins\/runtime\/mcp_audit_runtime -/);
+    expect(run.stdout).toMatch(/EXEC .*\/mcp_audit_runtime -/);
     expect(run.stdout).not.toMatch(/AnsiballZ_/);
     expect(run.leftovers).toEqual([]);
   });
@@ -54,18 +58,25 @@ describe('the runtime action plugin', () => {
     expect(run.task('toggle').result.status).toBe('skipped');
   });
 
-  test('with become the usual copy is made (permissions may be changed for the become user)', async () => {
-    const run = await runPlaybook([echo({ become: true, become_method: 'su', become_user: 'root' })], { verbosity: 3 });
+  test('with become the first task places the runtime in the become user home, later tasks only run it', async () => {
+    // su to root: the runtime goes to /root/.ansible/mcp_audit/<build id>. Start from "not placed".
+    rmSync(join('/root', '.ansible', 'mcp_audit', buildId()), { recursive: true, force: true });
+    const become = { become: true, become_method: 'su', become_user: 'root' };
+    const run = await runPlaybook([{ ...echo(become, 'one'), name: 'first' }, { ...echo(become, 'two'), name: 'second' }], { verbosity: 3 });
     expect(run.exitCode, outputOf(run)).toBe(0);
-    expect(run.task('echo').result.test_passed).toBe(true);
-    expect(runtimeCopies(run.stdout)).toHaveLength(1);
+    expect(run.task('first').result.test_passed).toBe(true);
+    expect(run.task('second').result.test_passed).toBe(true);
+    const [first, second] = run.stdout.split(/TASK \[second\]/);
+    expect(runtimeCopies(first)).toHaveLength(1);
+    expect(puts(second)).toEqual([]);
+    expect(second).toMatch(/EXEC .*\.ansible\/mcp_audit\/\S+\/mcp_audit_runtime -/);
     expect(run.leftovers).toEqual([]);
   });
 
-  test('an async task takes Ansible usual path and still passes', async () => {
+  test('an async task starts in the background and is followed by async_status', async () => {
     const run = await runPlaybook([echo({ async: 60, poll: 1 }, 'async')], { verbosity: 3 });
     expect(run.exitCode, outputOf(run)).toBe(0);
     expect(run.task('echo').result.test_passed).toBe(true);
-    expect(runtimeCopies(run.stdout)).toHaveLength(1);
+    expect(run.stdout).toMatch(/async_status/);
   });
 });
