@@ -73,6 +73,8 @@ const env = {
   ANSIBLE_LOCALHOST_WARNING: 'false',
   ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false',
   MCP_AUDIT_BROKER_DIR: brokerDir,
+  // The Galaxy collection carries no runtime: take the package the build made, as an air-gapped user would.
+  MCP_AUDIT_RUNTIME_SOURCE: join(root, 'build', 'runtime-packages'),
 };
 
 /** Run a play of `tasks`; returns wall seconds and per-task seconds. */

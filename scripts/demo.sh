@@ -11,7 +11,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mcp_audit_demo.XXXXXX")
 broker_dir=$(mktemp -d /tmp/mcpd.XXXXXX)
 cleanup() {
   # Stop the demo's broker and every server it started; leave nothing behind.
-  MCP_AUDIT_BROKER_DIR=$broker_dir ANSIBLE_COLLECTIONS_PATH=$work/collections \
+  MCP_AUDIT_RUNTIME_SOURCE="$PWD/build/runtime-packages" MCP_AUDIT_BROKER_DIR=$broker_dir ANSIBLE_COLLECTIONS_PATH=$work/collections \
     ansible localhost -m tosin2013.mcp_audit.mcp_broker -a state=stopped >/dev/null 2>&1 || true
   rm -rf "$work" "$broker_dir"
 }
@@ -22,6 +22,9 @@ ansible-galaxy collection build --force --output-path "$work" . >/dev/null
 ansible-galaxy collection install -p "$work/collections" "$work"/tosin2013-mcp_audit-*.tar.gz >/dev/null
 
 echo "==> running examples/demo.yml"
+# The Galaxy collection carries no runtime: like an air-gapped user, point the controller at the
+# runtime package the build made (checked against the collection's manifest, then cached once).
+MCP_AUDIT_RUNTIME_SOURCE="$PWD/build/runtime-packages" \
 MCP_EVERYTHING_JS="$PWD/node_modules/@modelcontextprotocol/server-everything/dist/index.js" \
 MCP_AUDIT_BROKER_DIR=$broker_dir \
 ANSIBLE_COLLECTIONS_PATH="$work/collections" \
