@@ -20,6 +20,11 @@ trap cleanup EXIT
 echo "==> building and installing the collection into $work/collections"
 ansible-galaxy collection build --force --output-path "$work" . >/dev/null
 ansible-galaxy collection install -p "$work/collections" "$work"/tosin2013-mcp_audit-*.tar.gz >/dev/null
+# TEMPORARY, until the runtime resolution lands: the slim tarball carries no
+# Node runtime; put the one just built where the action plugin looks for it.
+installed_runtime="$work/collections/ansible_collections/tosin2013/mcp_audit/plugins/runtime"
+mkdir -p "$installed_runtime"
+cp plugins/runtime/mcp_audit_runtime "$installed_runtime/"
 
 echo "==> running examples/demo.yml"
 MCP_EVERYTHING_JS="$PWD/node_modules/@modelcontextprotocol/server-everything/dist/index.js" \

@@ -371,9 +371,10 @@ export async function runAnsibleCli(command: string, args: string[], timeoutMs =
   }
 }
 
-/** Names of the modules the build produced (plugins/modules entries without a docs extension). */
+/** Names of the modules the build produced (plugins/modules/<name>.py, the files that document them). */
 export function moduleNames(collectionRoot = INSTALLED_COLLECTION): string[] {
   return readdirSync(join(collectionRoot, 'plugins', 'modules'))
-    .filter((f) => !/\.(ya?ml|json|md)$/.test(f) && !f.startsWith('.') && !f.startsWith('__'))
+    .filter((f) => f.endsWith('.py') && !f.startsWith('_'))
+    .map((f) => f.slice(0, -3))
     .sort();
 }
