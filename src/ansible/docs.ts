@@ -1,8 +1,8 @@
 /**
- * Docs generated from module declarations: the module files Ansible's tools
- * read (plugins/modules/<name>.py: DOCUMENTATION, EXAMPLES, RETURN and
- * nothing else to run) and the module reference in README.md. Run at build
- * time (`<runtime> --docs`).
+ * Generated from module declarations: the module files Ansible's tools read
+ * (plugins/modules/<name>.py: DOCUMENTATION, EXAMPLES, RETURN and the argument
+ * spec; the action plugin runs the module) and the module reference in
+ * README.md. Run at build time (`<runtime> --docs`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,10 +72,10 @@ export function documentation(m: ModuleDefinition<any>): Record<string, unknown>
 }
 
 /** The action plugin every module runs through (meta/runtime.yml routes each module to it). */
-export const ACTION_PLUGIN = 'tosin2013.mcp_audit.mcp_runtime';
+const ACTION_PLUGIN = 'tosin2013.mcp_audit.mcp_runtime';
 
 /** DOCUMENTATION, EXAMPLES and RETURN of a module, as Ansible reads them. */
-export function moduleDocs(m: ModuleDefinition<any>): { DOCUMENTATION: Record<string, unknown>; EXAMPLES: string; RETURN: Record<string, unknown> } {
+function moduleDocs(m: ModuleDefinition<any>): { DOCUMENTATION: Record<string, unknown>; EXAMPLES: string; RETURN: Record<string, unknown> } {
   return {
     DOCUMENTATION: documentation(m),
     EXAMPLES: m.examples.replace(/^\n/, ''),
