@@ -53,7 +53,7 @@ export default defineModule({
 
 - name: The 1.1.x keys are there too
   ansible.builtin.debug:
-    msg: "Server {{ info.server_info.server_name }} offers {{ info.server_info.available_tools }} tools and supports {{ info.server_info.capabilities.keys() | list }}"
+    msg: "{{ info.server_info.server_name }}: {{ info.server_info.available_tools }} tools, capabilities {{ info.server_info.capabilities.keys() | list }}"
 `,
   returns: {
     ...CONNECTION_RETURNS,

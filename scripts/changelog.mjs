@@ -162,7 +162,8 @@ function main(command) {
     case 'release': {
       const version = String(project.galaxy.version);
       const changelog = release(project.changelog, project.fragments, project.config, version, new Date().toISOString().slice(0, 10));
-      writeFileSync(join(project.dir, project.config.changes_file), stringify(changelog, { lineWidth: 0 }));
+      // YAML 1.1 as antsibull-changelog (PyYAML) reads it: release_date stays a string; lines fit ansible-lint's yamllint (160).
+      writeFileSync(join(project.dir, project.config.changes_file), stringify(changelog, { version: '1.1', lineWidth: 120 }));
       if (!project.config.keep_fragments) for (const f of project.fragments) rmSync(f.path);
       project.changelog = changelog;
       console.log(`changelog: merged ${project.fragments.length} fragment(s) into ${version}`);

@@ -1,11 +1,11 @@
 /**
  * Entry point of the compiled runtime. One executable serves every module
- * (plugins/modules/<name> are links to it) and, with --broker, the broker.
+ * (run by the collection's action plugin) and, with --broker, the broker.
  *
  *   <runtime> <args-file>        run the module named by _ansible_module_name
  *   <runtime> -                  the same, with the arguments on stdin (the action plugin's way)
  *   <runtime> --broker           run the broker daemon (started by modules)
- *   <runtime> --docs <dir>       write sidecar docs (build time)
+ *   <runtime> --docs <dir> [README]   write plugins/modules/<name>.py docs (build time)
  *   <runtime> --version
  */
 import { basename } from 'node:path';

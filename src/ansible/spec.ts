@@ -2,8 +2,8 @@
  * The declaration of an Ansible module: its options, return values and docs.
  *
  * Every module declares these once; the argument validator, the result
- * builder and the sidecar docs (plugins/modules/<name>.yml) all read the
- * same object, so `ansible-doc` cannot drift from the code.
+ * builder and the module files (plugins/modules/<name>.py: docs and argument
+ * spec) all read the same object, so `ansible-doc` cannot drift from the code.
  */
 
 /** Ansible's option types (the subset AnsibleModule supports that we need). */

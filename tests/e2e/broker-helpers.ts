@@ -16,7 +16,7 @@ import { expect } from 'vitest';
 import {
   EVERYTHING_JS,
   FQCN,
-  INSTALLED_COLLECTION,
+  REPO_ROOT,
   killProcesses,
   leftoverProcesses,
   newBrokerDir,
@@ -28,7 +28,8 @@ import {
   waitForNoLeftovers,
 } from './harness';
 
-export const RUNTIME = join(INSTALLED_COLLECTION, 'plugins', 'runtime', 'mcp_audit_runtime');
+/** The runtime this build made (the installed collection carries none); the same build as the tasks run. */
+export const RUNTIME = join(REPO_ROOT, 'plugins', 'runtime', 'mcp_audit_runtime');
 export const TOOL = `${FQCN}.mcp_test_tool`;
 export const BROKER = `${FQCN}.mcp_broker`;
 /** module_defaults for the pooling tests (the harness defaults to connection_reuse: false). */
@@ -286,7 +287,7 @@ export function runModuleDirect(module: string, options: Record<string, unknown>
     childEnv[k] = v;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(join(INSTALLED_COLLECTION, 'plugins', 'modules', module), [argsFile], { cwd, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(RUNTIME, [argsFile], { cwd, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

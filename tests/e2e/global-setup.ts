@@ -5,16 +5,17 @@
  *   ansible-galaxy collection build --output-path <tmp>       (at the repo root)
  *   ansible-galaxy collection install -p .tmp/collections <tarball> --force
  *
- * It does NOT build the runtime (`npm test` runs `npm run build` before vitest);
- * it fails clearly when plugins/runtime/mcp_audit_runtime is missing. It checks
- * that the tarball holds exactly one runtime (a regular file) and that every
- * module entry is a link to it, and the same of the installed copy.
+ * It does NOT build (`npm test` runs `npm run build` before vitest); it fails
+ * clearly when the build output is missing. It checks that the tarball is the
+ * slim collection Galaxy takes: at most 5 MB, no Node runtime executable, every
+ * module a plugins/modules/<name>.py, LICENSE and the changelog in, sources and
+ * tests (but tests/sanity) out; and that the installed copy has the same modules.
  *
  * When vitest is started only for non-e2e paths (`vitest run tests/unit`), the
  * install is skipped so unit tests stay fast and do not need a build.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,10 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(here, '..', '..');
 const RUNTIME_REL = 'plugins/runtime/mcp_audit_runtime';
+/** Galaxy's upload limit is 20 MB; the slim collection stays far below it (issue 9). */
+const MAX_TARBALL_BYTES = 5 * 1024 * 1024;
+/** Node runtime executables: never in the tarball (galaxy.yml build_ignore). */
+const isRuntimeExecutable = (name: string) => name === RUNTIME_REL || /^plugins\/runtime\/linux-/.test(name);
 const INSTALL_ROOT = join(REPO_ROOT, '.tmp', 'collections');
 const INSTALLED = join(INSTALL_ROOT, 'ansible_collections', 'tosin2013', 'mcp_audit');
 
@@ -73,49 +78,47 @@ async function tarMembers(tarball: string): Promise<TarMember[]> {
   return JSON.parse(stdout);
 }
 
-const isModuleEntry = (name: string) => /^plugins\/modules\/[^/]+$/.test(name) && !/\.(ya?ml|json|md)$/.test(name);
+const isModuleEntry = (name: string) => /^plugins\/modules\/[^/]+$/.test(name);
 
-function checkTarball(members: TarMember[], tarball: string): string[] {
+function checkTarball(members: TarMember[], tarball: string, tarballBytes: number): string[] {
   const problems: string[] = [];
-  const runtime = members.filter((m) => m.name === RUNTIME_REL);
-  if (runtime.length !== 1 || runtime[0].type !== 'file') {
-    problems.push(`${RUNTIME_REL} must be in the tarball exactly once as a regular file; found ${JSON.stringify(runtime.map((m) => m.type))}`);
-  }
-  // "Exactly one runtime": no second copy of the ~100 MB executable anywhere.
-  const big = members.filter((m) => m.type === 'file' && m.size > 5 * 1024 * 1024).map((m) => m.name);
-  if (big.length !== 1 || big[0] !== RUNTIME_REL) problems.push(`the tarball must hold one large file (the runtime); it holds: ${big.join(', ') || 'none'}`);
-  const runtimeDirFiles = members.filter((m) => m.name.startsWith('plugins/runtime/') && m.type !== 'dir' && !/\/(manifest\.json|mcp_audit\.cjs)$/.test(m.name)).map((m) => m.name);
-  if (runtimeDirFiles.length !== 1) problems.push(`plugins/runtime/ must hold only the runtime, its manifest and the program; it holds: ${runtimeDirFiles.join(', ')}`);
+  if (tarballBytes > MAX_TARBALL_BYTES) problems.push(`the tarball is ${(tarballBytes / 1e6).toFixed(1)} MB; at most ${MAX_TARBALL_BYTES / 1024 / 1024} MiB`);
+  const runtimes = members.filter((m) => isRuntimeExecutable(m.name)).map((m) => m.name);
+  if (runtimes.length) problems.push(`the tarball holds a Node runtime executable: ${runtimes.join(', ')} (galaxy.yml build_ignore)`);
+  // Whatever else the build put in plugins/runtime (the compiled program, the runtime manifest) ships.
+  const runtimeDir = join(REPO_ROOT, 'plugins', 'runtime');
+  const builtRuntimeFiles = existsSync(runtimeDir)
+    ? readdirSync(runtimeDir).map((f) => `plugins/runtime/${f}`).filter((f) => !isRuntimeExecutable(f) && statSync(join(REPO_ROOT, f)).isFile())
+    : [];
+  for (const f of builtRuntimeFiles) if (!members.some((m) => m.name === f && m.type === 'file')) problems.push(`${f} is built but not in the tarball`);
   const modules = members.filter((m) => isModuleEntry(m.name));
   if (!modules.length) problems.push('the tarball has no module entries in plugins/modules/');
   for (const m of modules) {
-    if (m.type !== 'symlink' || m.linkname !== '../runtime/mcp_audit_runtime') {
-      problems.push(`${m.name} must be a symlink to ../runtime/mcp_audit_runtime; it is a ${m.type}${m.linkname ? ` -> ${m.linkname}` : ''}`);
-    }
-    if (!members.some((d) => d.name === `${m.name}.yml` && d.type === 'file')) problems.push(`${m.name} has no sidecar docs ${m.name}.yml in the tarball`);
+    if (m.type !== 'file' || !m.name.endsWith('.py')) problems.push(`${m.name} must be a regular .py file (the module's docs); it is a ${m.type}${m.linkname ? ` -> ${m.linkname}` : ''}`);
   }
-  for (const forbidden of ['src/', 'modules/', 'broker/', 'node_modules/', 'tests/', '.tmp/']) {
+  for (const required of ['LICENSE', 'CHANGELOG.rst', 'changelogs/changelog.yaml', 'meta/runtime.yml', 'meta/execution-environment.yml', 'plugins/action/mcp_runtime.py']) {
+    if (!members.some((m) => m.name === required && m.type === 'file')) problems.push(`${required} is missing`);
+  }
+  for (const forbidden of ['src/', 'modules/', 'broker/', 'node_modules/', 'scripts/', 'tests/e2e/', 'tests/unit/', 'tests/helpers/', '.tmp/', 'build/']) {
     const hit = members.find((m) => m.name.startsWith(forbidden));
     if (hit) problems.push(`build_ignore failed: the tarball holds ${hit.name}`);
   }
+  const strayTests = members.find((m) => m.name.startsWith('tests/') && m.type !== 'dir' && !m.name.startsWith('tests/sanity/'));
+  if (strayTests) problems.push(`only tests/sanity ships; the tarball holds ${strayTests.name}`);
   return problems.map((p) => `${tarball}: ${p}`);
 }
 
 function checkInstalled(expectedModules: string[]): string[] {
   const problems: string[] = [];
-  const runtime = join(INSTALLED, RUNTIME_REL);
-  if (!existsSync(runtime) || !lstatSync(runtime).isFile()) problems.push(`${runtime} is not a regular file after install`);
-  else if ((statSync(runtime).mode & 0o111) === 0) problems.push(`${runtime} is not executable after install`);
   const modulesDir = join(INSTALLED, 'plugins', 'modules');
-  const installed = existsSync(modulesDir) ? readdirSync(modulesDir).filter((f) => !/\.(ya?ml|json|md)$/.test(f)).sort() : [];
+  const installed = existsSync(modulesDir) ? readdirSync(modulesDir).sort() : [];
   if (JSON.stringify(installed) !== JSON.stringify(expectedModules)) {
     problems.push(`installed modules ${JSON.stringify(installed)} differ from the tarball's ${JSON.stringify(expectedModules)}`);
   }
   for (const name of installed) {
-    const p = join(modulesDir, name);
-    if (!lstatSync(p).isSymbolicLink()) problems.push(`${p} is not a symlink after install (a copy of the runtime per module)`);
-    else if (readlinkSync(p) !== '../runtime/mcp_audit_runtime') problems.push(`${p} points at ${readlinkSync(p)}`);
+    if (!lstatSync(join(modulesDir, name)).isFile()) problems.push(`${join(modulesDir, name)} is not a regular file after install`);
   }
+  if (existsSync(join(INSTALLED, RUNTIME_REL))) problems.push(`${RUNTIME_REL} came with the install`);
   return problems;
 }
 
@@ -124,9 +127,11 @@ export default async function setup(project: TestProject): Promise<void> {
     console.log('[e2e global-setup] no e2e tests selected: the collection is not installed');
     return;
   }
-  const runtime = join(REPO_ROOT, RUNTIME_REL);
-  if (!existsSync(runtime)) {
-    throw new Error(`${runtime} is missing: build the runtime first (npm run build; npm test does it before vitest)`);
+  // The installed collection carries no runtime: the tests take the runtime packages the build made
+  // (harness.ts, RUNTIME_PACKAGES), as an air-gapped user would.
+  const manifest = join(REPO_ROOT, 'plugins', 'runtime', 'manifest.json');
+  if (!existsSync(manifest) || !existsSync(join(REPO_ROOT, 'build', 'runtime-packages'))) {
+    throw new Error(`${manifest} or build/runtime-packages is missing: build first (npm run build; npm test does it before vitest)`);
   }
   const started = Date.now();
   const out = mkdtempSync(join(tmpdir(), 'mcp-audit-galaxy-'));
@@ -140,7 +145,7 @@ export default async function setup(project: TestProject): Promise<void> {
     if (tarballs.length !== 1) throw new Error(`ansible-galaxy collection build produced ${tarballs.length} tarballs in ${out}: ${tarballs.join(', ')}`);
     const tarball = join(out, tarballs[0]);
     const members = await tarMembers(tarball);
-    const tarProblems = checkTarball(members, tarball);
+    const tarProblems = checkTarball(members, tarball, statSync(tarball).size);
     if (tarProblems.length) throw new Error(`the collection tarball is wrong:\n- ${tarProblems.join('\n- ')}`);
 
     try {
@@ -159,7 +164,7 @@ export default async function setup(project: TestProject): Promise<void> {
       .sort();
     const installProblems = checkInstalled(expected);
     if (installProblems.length) throw new Error(`the installed collection is wrong:\n- ${installProblems.join('\n- ')}`);
-    console.log(`[e2e global-setup] installed ${tarballs[0]} (${expected.join(', ')}) into ${INSTALL_ROOT} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`[e2e global-setup] installed ${tarballs[0]} (${(statSync(tarball).size / 1e6).toFixed(2)} MB; ${expected.join(', ')}) into ${INSTALL_ROOT} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -143,7 +143,7 @@ export const LEFTOVER_GRACE_MS = 2000;
 function installedCollection(): string {
   // Provided by global-setup.ts (the ProvidedContext key is declared there).
   const provided: string | undefined = inject('mcpAuditCollection');
-  if (!provided || !existsSync(join(INSTALLED_COLLECTION, 'plugins', 'runtime', 'mcp_audit_runtime'))) {
+  if (!provided || !existsSync(join(INSTALLED_COLLECTION, 'plugins', 'runtime', 'manifest.json'))) {
     throw new Error(
       `the collection is not installed at ${INSTALLED_COLLECTION}: tests/e2e/global-setup.ts did not run ` +
         `(vitest.config.mts needs globalSetup: ['tests/e2e/global-setup.ts'])`,
@@ -379,9 +379,10 @@ export async function runAnsibleCli(command: string, args: string[], timeoutMs =
   }
 }
 
-/** Names of the modules the build produced (plugins/modules entries without a docs extension). */
+/** Names of the modules the build produced (plugins/modules/<name>.py, the files that document them). */
 export function moduleNames(collectionRoot = INSTALLED_COLLECTION): string[] {
   return readdirSync(join(collectionRoot, 'plugins', 'modules'))
-    .filter((f) => !/\.(ya?ml|json|md)$/.test(f) && !f.startsWith('.') && !f.startsWith('__'))
+    .filter((f) => f.endsWith('.py') && !f.startsWith('_'))
+    .map((f) => f.slice(0, -3))
     .sort();
 }

@@ -1,14 +1,17 @@
 /**
- * Docs generated from the module declarations (src/ansible/docs.ts): the
- * sidecar YAML ansible-doc reads must mirror the declarations exactly, and the
- * README reference must cover every module.
+ * Module files generated from the module declarations (src/ansible/docs.ts):
+ * plugins/modules/<name>.py, read here the way Ansible's tools read them
+ * (Python's ast, PyYAML), must mirror the declarations exactly in their
+ * DOCUMENTATION, RETURN and argument spec, and the README reference must
+ * cover every module.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentation, markdownReference, README_BEGIN, README_END, sidecar, writeDocs } from '../../src/ansible/docs';
+import { documentation, markdownReference, moduleFile, README_BEGIN, README_END, writeDocs } from '../../src/ansible/docs';
 import { defineModule, type ModuleDefinition, type OptionSpecs, type ReturnSpec } from '../../src/ansible/spec';
 import { CONNECTION_OPTIONS } from '../../src/connection_options';
 import { MODULES } from '../../modules/index';
@@ -32,6 +35,50 @@ function expectedMarkup(text: string): string {
 
 const asLines = (d: string | string[]) => (Array.isArray(d) ? d : [d]).map(expectedMarkup);
 
+/**
+ * What Ansible's tools get from a module file: DOCUMENTATION and RETURN as
+ * PyYAML loads them, EXAMPLES, the argument spec main() hands AnsibleModule,
+ * and every value PyYAML did not load as a JSON type (a date, say).
+ */
+interface ModuleFileContents {
+  DOCUMENTATION: Record<string, any>;
+  EXAMPLES: string;
+  RETURN: Record<string, any>;
+  ARGUMENT_SPEC: Record<string, any>;
+  nonJsonValues: string[];
+}
+
+const READ_MODULE_FILE = `
+import ast, json, sys, yaml
+found = {}
+for node in ast.parse(sys.stdin.read()).body:
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        found[node.targets[0].id] = node.value
+odd = []
+def check(value, path):
+    if isinstance(value, dict):
+        for k, v in value.items(): check(v, path + '.' + str(k))
+    elif isinstance(value, list):
+        for v in value: check(v, path + '[]')
+    elif value is not None and not isinstance(value, (str, int, float, bool)):
+        odd.append(path + ': ' + type(value).__name__)
+out = {
+    'DOCUMENTATION': yaml.safe_load(found['DOCUMENTATION'].value),
+    'EXAMPLES': found['EXAMPLES'].value,
+    'RETURN': yaml.safe_load(found['RETURN'].value),
+    'ARGUMENT_SPEC': eval(compile(ast.Expression(found['ARGUMENT_SPEC']), 'spec', 'eval'), {'__builtins__': {}, 'dict': dict}),
+}
+check(out, '')
+out['nonJsonValues'] = odd
+print(json.dumps(out))
+`;
+
+function readModuleFile(text: string): ModuleFileContents {
+  const run = spawnSync('python3', ['-c', READ_MODULE_FILE], { input: text, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`python3 could not read the module file:\n${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 const isEmptyContainer = (v: unknown) => (Array.isArray(v) && v.length === 0) || (!!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /** Assert that the documented options mirror the declared ones, recursively. */
@@ -48,7 +95,7 @@ function expectOptionsMirror(documented: Record<string, any>, declared: OptionSp
     else expect(doc.default, `${at}.default`).toEqual(spec.default);
     expect(doc.choices, `${at}.choices`).toEqual(spec.choices ? [...spec.choices] : undefined);
     expect(doc.aliases, `${at}.aliases`).toEqual(spec.aliases?.length ? [...spec.aliases] : undefined);
-    expect(doc.env, `${at}.env`).toEqual(spec.env_fallback?.length ? spec.env_fallback.map((name) => ({ name })) : undefined);
+    expect(doc, `${at}: env is for plugins, not module docs`).not.toHaveProperty('env');
     expect(doc, `${at}: no_log is not a doc key`).not.toHaveProperty('no_log');
     if (spec.options) expectOptionsMirror(doc.suboptions, spec.options, at);
     else expect(doc.suboptions, `${at}.suboptions`).toBeUndefined();
@@ -70,6 +117,25 @@ function expectReturnsMirror(documented: Record<string, any>, declared: Record<s
   }
 }
 
+/** Assert that the argument spec states what the declarations state (and so what the docs state). */
+function expectSpecMirror(argspec: Record<string, any>, declared: OptionSpecs, where: string) {
+  expect(Object.keys(argspec), `${where}: argument spec names and order`).toEqual(Object.keys(declared));
+  for (const [name, spec] of Object.entries(declared)) {
+    const arg = argspec[name];
+    const at = `${where}.${name}`;
+    expect(arg.type, `${at}.type`).toBe(spec.type ?? 'str');
+    expect(arg.elements, `${at}.elements`).toBe(spec.elements);
+    expect(arg.required, `${at}.required`).toBe(spec.required ? true : undefined);
+    if (spec.default === undefined || isEmptyContainer(spec.default)) expect(arg, `${at}.default`).not.toHaveProperty('default');
+    else expect(arg.default, `${at}.default`).toEqual(spec.default);
+    expect(arg.choices, `${at}.choices`).toEqual(spec.choices ? [...spec.choices] : undefined);
+    expect(arg.aliases, `${at}.aliases`).toEqual(spec.aliases?.length ? [...spec.aliases] : undefined);
+    expect(arg.no_log, `${at}.no_log`).toBe(spec.no_log ? true : undefined);
+    if (spec.options) expectSpecMirror(arg.options, spec.options, at);
+    else expect(arg.options, `${at}.options`).toBeUndefined();
+  }
+}
+
 function allStrings(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) value.forEach((v) => allStrings(v, out));
@@ -79,26 +145,26 @@ function allStrings(value: unknown, out: string[] = []): string[] {
 
 const modules = Object.values(MODULES);
 
-describe('sidecar docs of the real modules', () => {
+describe('module files of the real modules', () => {
   it('covers at least the core modules', () => {
     expect(Object.keys(MODULES)).toEqual(expect.arrayContaining(['mcp_server_info', 'mcp_test_tool']));
     for (const [key, m] of Object.entries(MODULES)) expect(m.name).toBe(key);
   });
 
   describe.each(modules.map((m) => [m.name, m] as const))('%s', (name, m) => {
-    const text = sidecar(m);
-    const doc = parse(text);
+    const text = moduleFile(m);
+    const file = readModuleFile(text);
 
-    it('starts with a do-not-edit header naming the source', () => {
-      expect(text.split('\n')[0]).toMatch(new RegExp(`^# Generated by \`npm run build\` from modules/${name}\\.ts .*Do not edit\\.$`));
-    });
-
-    it('parses into exactly DOCUMENTATION, EXAMPLES and RETURN', () => {
-      expect(Object.keys(doc)).toEqual(['DOCUMENTATION', 'EXAMPLES', 'RETURN']);
+    it('has the header ansible-test asks for: interpreter, GPL-3.0 licence, do-not-edit note, boilerplate', () => {
+      const head = text.split('\n');
+      expect(head[0]).toBe('#!/usr/bin/python');
+      expect(head.slice(0, 20).join('\n')).toMatch(/GNU General Public License v3\.0\+/);
+      expect(text).toMatch(new RegExp(`^# Generated by \`npm run build\` from modules/${name}\\.ts .*Do not edit\\.$`, 'm'));
+      expect(text).toContain('from __future__ import absolute_import, division, print_function\n\n__metaclass__ = type\n');
     });
 
     it('documents the module itself', () => {
-      const d = doc.DOCUMENTATION;
+      const d = file.DOCUMENTATION;
       expect(d.module).toBe(name);
       expect(d.short_description).toBe(m.short_description);
       expect(d.description).toEqual(asLines(m.description));
@@ -106,38 +172,51 @@ describe('sidecar docs of the real modules', () => {
       expect(d.author).toEqual(['Tosin Akinosho (@tosin2013)']);
       expect(d.attributes.check_mode.support).toBe(m.check_mode_support ?? (m.supports_check_mode ? 'full' : 'none'));
       expect(d.attributes.diff_mode.support).toBe('none');
-      expect(d.notes[0]).toContain('compiled Node.js executable');
+      expect(d.notes[0]).toContain('action plugin runs this module');
       expect(d.notes.slice(1)).toEqual((m.notes ?? []).map(expectedMarkup));
     });
 
     it('mirrors every declared option: types, elements, defaults, choices, aliases, required, suboptions', () => {
-      expectOptionsMirror(doc.DOCUMENTATION.options, m.options, name);
+      expectOptionsMirror(file.DOCUMENTATION.options, m.options, name);
+    });
+
+    it('declares the same options to AnsibleModule in main() (what ansible-lint and validate-modules check)', () => {
+      expectSpecMirror(file.ARGUMENT_SPEC, m.options, name);
+      expect(text).toContain(`module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=${m.supports_check_mode ? 'True' : 'False'})`);
     });
 
     it('mirrors every declared return value', () => {
-      expectReturnsMirror(doc.RETURN, m.returns, `${name} RETURN`);
+      expectReturnsMirror(file.RETURN, m.returns, `${name} RETURN`);
+    });
+
+    it('loads in PyYAML as plain JSON values: no string became a date or the like', () => {
+      expect(file.nonJsonValues).toEqual([]);
     });
 
     it('has no O() or E() markup left (ansible-core 2.14 does not render them)', () => {
-      const left = allStrings([doc.DOCUMENTATION, doc.RETURN]).filter((s) => /\b[OE]\(/.test(s));
+      const left = allStrings([file.DOCUMENTATION, file.RETURN]).filter((s) => /\b[OE]\(/.test(s));
       expect(left).toEqual([]);
     });
 
     it('keeps EXAMPLES as a YAML string of tasks that use the module by its FQCN', () => {
-      expect(typeof doc.EXAMPLES).toBe('string');
-      expect(doc.EXAMPLES).toBe(m.examples.replace(/^\n/, ''));
-      const tasks = parse(doc.EXAMPLES);
+      // The Python string starts with the newline after its opening quotes, as in ansible-core's modules.
+      expect(file.EXAMPLES).toBe(`\n${m.examples.replace(/^\n/, '')}`);
+      const tasks = parse(file.EXAMPLES);
       expect(Array.isArray(tasks)).toBe(true);
       expect(tasks.some((t: Record<string, unknown>) => `tosin2013.mcp_audit.${name}` in t)).toBe(true);
     });
 
-    it('documentation() is what the sidecar holds', () => {
-      expect(doc.DOCUMENTATION).toEqual(JSON.parse(JSON.stringify(documentation(m))));
+    it('documentation() is what the file holds', () => {
+      expect(file.DOCUMENTATION).toEqual(JSON.parse(JSON.stringify(documentation(m))));
+    });
+
+    it('keeps its lines within the 160 columns of ansible-test pep8', () => {
+      expect(text.split('\n').filter((line) => line.length > 160)).toEqual([]);
     });
   });
 
   it('converts the O() markup found in the real declarations', () => {
-    const connection = parse(sidecar(MODULES.mcp_test_tool)).DOCUMENTATION.options;
+    const connection = readModuleFile(moduleFile(MODULES.mcp_test_tool)).DOCUMENTATION.options;
     expect(CONNECTION_OPTIONS.server_command.description[0]).toContain('O(transport=stdio)');
     expect(connection.server_command.description[0]).toContain('C(transport=stdio)');
     expect(CONNECTION_OPTIONS.server_args.description).toContain('O(server_command)');
@@ -145,7 +224,7 @@ describe('sidecar docs of the real modules', () => {
   });
 });
 
-describe('sidecar of a synthetic module', () => {
+describe('module file of a synthetic module', () => {
   const m: ModuleDefinition = defineModule({
     name: 'mcp_fake',
     short_description: 'A module for the docs tests',
@@ -160,7 +239,7 @@ describe('sidecar of a synthetic module', () => {
       flag: { description: 'A flag.', type: 'bool', default: false },
       count: { description: 'A count.', type: 'int', default: 0 },
       env: { description: 'Secrets.', type: 'dict', default: {}, no_log: true },
-      token: { description: 'Read from E(FAKE_TOKEN).', no_log: true, env_fallback: ['FAKE_TOKEN', 'OTHER_TOKEN'] },
+      token: { description: 'Read from E(FAKE_TOKEN) or E(OTHER_TOKEN).', no_log: true, env_fallback: ['FAKE_TOKEN', 'OTHER_TOKEN'] },
       conn: {
         description: 'Nested.',
         type: 'dict',
@@ -183,7 +262,8 @@ describe('sidecar of a synthetic module', () => {
       return {};
     },
   });
-  const doc = parse(sidecar(m));
+  const file = readModuleFile(moduleFile(m));
+  const doc = file;
   const opts = doc.DOCUMENTATION.options;
 
   it('converts O(x) to I(x) and O(x=y) to C(x=y), leaving C() alone', () => {
@@ -192,7 +272,7 @@ describe('sidecar of a synthetic module', () => {
     expect(opts.conn.suboptions.host.description).toEqual(['Host, with C(conn.port=80).']);
     expect(doc.RETURN.out.description).toEqual(['Out, from I(bar).']);
     expect(doc.DOCUMENTATION.notes[1]).toBe('See C(mode=fast).');
-    expect(opts.token.description).toEqual(['Read from C(FAKE_TOKEN).']);
+    expect(opts.token.description).toEqual(['Read from C(FAKE_TOKEN) or C(OTHER_TOKEN).']);
   });
 
   it('writes types, defaults, choices, aliases and required as ansible-doc expects', () => {
@@ -202,7 +282,8 @@ describe('sidecar of a synthetic module', () => {
     expect(opts.flag).toEqual({ description: ['A flag.'], type: 'bool', default: false });
     expect(opts.count).toEqual({ description: ['A count.'], type: 'int', default: 0 });
     expect(opts.env).toEqual({ description: ['Secrets.'], type: 'dict' });
-    expect(opts.token).toEqual({ description: ['Read from C(FAKE_TOKEN).'], type: 'str', env: [{ name: 'FAKE_TOKEN' }, { name: 'OTHER_TOKEN' }] });
+    // No env key (validate-modules refuses it in module docs): the description names the variable.
+    expect(opts.token).toEqual({ description: ['Read from C(FAKE_TOKEN) or C(OTHER_TOKEN).'], type: 'str' });
     expect(opts.conn.suboptions).toEqual({
       host: { description: ['Host, with C(conn.port=80).'], type: 'str', required: true },
       port: { description: ['Port.'], type: 'int', default: 80 },
@@ -218,8 +299,34 @@ describe('sidecar of a synthetic module', () => {
     expect(doc.DOCUMENTATION.seealso).toEqual([{ module: 'tosin2013.mcp_audit.mcp_test_tool' }]);
   });
 
-  it('drops the leading newline of EXAMPLES only', () => {
-    expect(doc.EXAMPLES).toBe('- name: Try it\n  tosin2013.mcp_audit.mcp_fake:\n    bar: x\n');
+  it('keeps EXAMPLES as declared, one leading newline (after the opening quotes) at most', () => {
+    expect(doc.EXAMPLES).toBe('\n- name: Try it\n  tosin2013.mcp_audit.mcp_fake:\n    bar: x\n');
+  });
+
+  it('states in the argument spec exactly what the docs state: no empty defaults, no_log kept', () => {
+    expect(file.ARGUMENT_SPEC).toEqual({
+      foo: { type: 'list', elements: 'int', aliases: ['f', 'ff'] },
+      bar: { type: 'str', required: true },
+      mode: { type: 'str', default: 'fast', choices: ['fast', 'slow'] },
+      flag: { type: 'bool', default: false },
+      count: { type: 'int', default: 0 },
+      env: { type: 'dict', no_log: true },
+      token: { type: 'str', no_log: true },
+      conn: { type: 'dict', options: { host: { type: 'str', required: true }, port: { type: 'int', default: 80 } } },
+    });
+    expect(moduleFile(m)).toContain('supports_check_mode=False');
+  });
+
+  it('refuses an option that reads the environment without saying so', () => {
+    const silent = { ...m, options: { token: { description: 'A token.', env_fallback: ['FAKE_TOKEN'] } } };
+    expect(() => moduleFile(silent)).toThrow('an option reads FAKE_TOKEN from the environment: its description must say so with E(FAKE_TOKEN)');
+  });
+
+  it('writes strings YAML 1.1 would read as dates or booleans quoted', () => {
+    const dated = readModuleFile(moduleFile({ ...m, returns: { day: { description: 'A day.', returned: 'always', type: 'str', sample: '2025-11-25' }, yes: { description: 'yes', returned: 'always', type: 'str', sample: 'yes' } } }));
+    expect(dated.RETURN.day.sample).toBe('2025-11-25');
+    expect(dated.RETURN.yes.sample).toBe('yes');
+    expect(dated.nonJsonValues).toEqual([]);
   });
 });
 
@@ -273,14 +380,14 @@ describe('writeDocs', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes one sidecar per module and refreshes only the README reference section', () => {
+  it('writes one module file per module and refreshes only the README reference section', () => {
     const readme = join(dir, 'README.md');
     writeFileSync(readme, `# Title\n\nintro\n\n${README_BEGIN}\nstale content\n${README_END}\n\n## After\n`);
     writeDocs(MODULES, dir, readme, CONNECTION_OPTIONS);
     for (const m of modules) {
-      const path = join(dir, `${m.name}.yml`);
+      const path = join(dir, `${m.name}.py`);
       expect(existsSync(path)).toBe(true);
-      expect(readFileSync(path, 'utf8')).toBe(sidecar(m));
+      expect(readFileSync(path, 'utf8')).toBe(moduleFile(m));
     }
     const text = readFileSync(readme, 'utf8');
     expect(text).toBe(`# Title\n\nintro\n\n${markdownReference(MODULES, CONNECTION_OPTIONS)}\n\n## After\n`);
