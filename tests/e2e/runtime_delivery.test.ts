@@ -5,9 +5,11 @@
  * of the user a task runs as; mcp_runtime shows and manages that; async tasks
  * and the target's own Node work. Every test has its own HOME and cache.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { publishRuntimes, startRegistry, type Registry } from '../helpers/registry';
 import { everythingServer, INSTALLED_COLLECTION, outputOf, RUNTIME_PACKAGES, runPlaybook, scratchDir, type Task } from './harness';
 
 const FQ = 'tosin2013.mcp_audit';
@@ -62,6 +64,67 @@ describe('the controller side', () => {
     const run = await runPlaybook([echo('empty', 'no')], { env: { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: u.dir } });
     expect(run.task('empty').status).toBe('failed');
     expect(run.task('empty').result.msg).toContain(`mcp_audit_runtime_source ${u.dir} holds neither ${x64().tarball} nor mcp_audit_runtime`);
+  });
+});
+
+describe('from the npm registry (a real verdaccio on loopback)', () => {
+  let registry: Registry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await publishRuntimes(registry.url);
+  }, 240_000);
+  afterAll(async () => {
+    await registry?.stop();
+  });
+  const cachedOrigin = (cache: string) =>
+    readFileSync(join(cache, 'tosin2013.mcp_audit', 'runtimes', manifest().build_id, 'linux-x64', 'mcp_audit_runtime.origin'), 'utf8');
+
+  test('no runtime on the controller: the first task fetches it from npm_config_registry (with its token), verifies and caches it', async () => {
+    const u = freshUser();
+    const env = { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: '', npm_config_registry: registry.url, npm_config_userconfig: registry.userconfig };
+    const run = await runPlaybook([echo('fetched', 'npm'), echo('cached', 'again')], { env });
+    expect(run.exitCode, outputOf(run)).toBe(0);
+    expect(cachedOrigin(u.cache)).toBe(`registry ${registry.url}\n`);
+  });
+
+  test('mcp_audit_registry wins over npm_config_registry', async () => {
+    const u = freshUser();
+    const env = { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: '', npm_config_registry: 'http://127.0.0.1:9/', npm_config_userconfig: registry.userconfig };
+    const run = await runPlaybook([echo('explicit', 'wins')], { env, vars: { mcp_audit_registry: registry.url } });
+    expect(run.exitCode, outputOf(run)).toBe(0);
+    expect(cachedOrigin(u.cache)).toBe(`registry ${registry.url}\n`);
+  });
+
+  test('a registry that serves another package under the same version is refused', async () => {
+    // Publish a different tarball as the same name@version to a second registry (npm publish, not our release script).
+    const other = await startRegistry();
+    try {
+      const dir = scratchDir('mcp-audit-forged-');
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: x64().package, version: x64().version, files: ['mcp_audit_runtime'] }));
+      writeFileSync(join(dir, 'mcp_audit_runtime'), '#!/bin/sh\necho forged\n', { mode: 0o755 });
+      execFileSync('npm', ['publish', '--registry', other.url, '--tag', 'forged', dir], { env: { ...process.env, npm_config_userconfig: other.userconfig }, stdio: 'ignore' });
+      const u = freshUser();
+      const env = { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: '', npm_config_registry: other.url, npm_config_userconfig: other.userconfig };
+      const run = await runPlaybook([echo('forged', 'no')], { env });
+      expect(run.task('forged').status, outputOf(run)).toBe('failed');
+      expect(run.task('forged').result.msg).toContain(`${x64().package}@${x64().version} on ${other.url} has integrity sha512-`);
+      expect(run.task('forged').result.msg).toContain(`but this collection expects ${x64().integrity}: refusing it`);
+      expect(existsSync(join(u.cache, 'tosin2013.mcp_audit', 'runtimes', manifest().build_id, 'linux-x64', 'mcp_audit_runtime'))).toBe(false);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('a registry without the package says how to publish or where else to look', async () => {
+    const empty = await startRegistry();
+    try {
+      const u = freshUser();
+      const run = await runPlaybook([echo('absent', 'no')], { env: { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: '', npm_config_registry: empty.url } });
+      expect(run.task('absent').status).toBe('failed');
+      expect(run.task('absent').result.msg).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/@tosin2013%2fmcp-audit-runtime-linux-x64 failed: HTTP 404.*mcp_audit_runtime_source/i);
+    } finally {
+      await empty.stop();
+    }
   });
 });
 
