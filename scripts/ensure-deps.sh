@@ -26,3 +26,19 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
+
+# The remote-target tests and bench (d) run a real sshd on loopback with throwaway
+# users; they need root, so they skip (and this installs nothing) when not root.
+optional=""
+[ -x /usr/sbin/sshd ] || optional="$optional openssh-server"
+command -v sudo >/dev/null 2>&1 || optional="$optional sudo"
+if [ -n "$optional" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing from apt (remote-target tests):$optional"
+  # A stale package list (fresh containers have none) makes the install fail; refresh once.
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $optional >/dev/null 2>&1 || {
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $optional >/dev/null
+  }
+fi
