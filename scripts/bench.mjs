@@ -9,12 +9,16 @@
  *  (b) per-task time of a pooled mcp_test_tool task vs ansible.builtin.ping
  *  (c) the compiled module on an args file, served by a warm broker, vs the
  *      runtime's own empty start (`--version`)
+ *  (d) over ssh (a real sshd on loopback, an unprivileged target user; root
+ *      only, else skipped saying why): per-task time of a warm pooled
+ *      mcp_test_tool task vs ansible.builtin.ping with pipelining, and bytes on
+ *      the wire per task, counted by a relay in front of sshd
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runtime = join(root, 'plugins', 'runtime', 'mcp_audit_runtime');
@@ -55,9 +59,11 @@ class CallbackModule(CallbackBase):
         self.start = None
     def v2_playbook_on_task_start(self, task, is_conditional):
         self.start = time.perf_counter()
+        self.started = time.time() * 1000
         self.name = task.get_name()
     def _done(self, result, ok):
-        self.rows.append({'task': self.name, 'seconds': time.perf_counter() - self.start, 'ok': ok})
+        self.rows.append({'task': self.name, 'seconds': time.perf_counter() - self.start, 'ok': ok,
+                          'started': self.started, 'finished': time.time() * 1000})
     def v2_runner_on_ok(self, result): self._done(result, True)
     def v2_runner_on_failed(self, result, ignore_errors=False): self._done(result, False)
     def v2_playbook_on_stats(self, stats):
@@ -77,13 +83,23 @@ const env = {
   MCP_AUDIT_RUNTIME_SOURCE: join(root, 'build', 'runtime-packages'),
 };
 
-/** Run a play of `tasks`; returns wall seconds and per-task seconds. */
-function play(tasks, name) {
+/**
+ * Run a play of `tasks` on localhost (or on the hosts of `remote.inventory` over ssh, with
+ * `remote.env`); returns wall seconds and per-task seconds. Asynchronous: in (d) the byte
+ * counting relay runs in this process.
+ */
+async function play(tasks, name, remote) {
   const file = join(work, `${name}.yml`);
-  writeFileSync(file, JSON.stringify([{ hosts: 'localhost', connection: 'local', gather_facts: false, tasks }]));
+  const hosts = remote ? { hosts: 'all' } : { hosts: 'localhost', connection: 'local' };
+  writeFileSync(file, JSON.stringify([{ ...hosts, gather_facts: false, tasks }]));
   const out = join(work, `${name}.json`);
+  const argv = remote ? ['-i', remote.inventory, file] : [file];
   const t0 = performance.now();
-  const r = spawnSync('ansible-playbook', [file], { env: { ...env, TASK_TIMER_OUT: out }, encoding: 'utf8' });
+  const r = await new Promise((resolve) =>
+    execFile('ansible-playbook', argv, { env: { ...env, ...remote?.env, TASK_TIMER_OUT: out }, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+      resolve({ status: error ? error.code ?? error.signal : 0, stdout, stderr }),
+    ),
+  );
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${name} failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
   const rows = JSON.parse(readFileSync(out, 'utf8'));
@@ -110,8 +126,8 @@ for (const [label, server] of Object.entries(servers)) {
   const direct = [];
   for (let r = 0; r < ROUNDS; r++) {
     const sum = (rows) => rows.filter((x) => x.task.startsWith('echo')).reduce((t, x) => t + x.seconds, 0);
-    pooled.push(sum(play([...Array.from({ length: N }, (_, i) => echo(server, true, i)), stopBroker], `a-${label}-pooled-${r}`).rows));
-    direct.push(sum(play(Array.from({ length: N }, (_, i) => echo(server, false, i)), `a-${label}-direct-${r}`).rows));
+    pooled.push(sum((await play([...Array.from({ length: N }, (_, i) => echo(server, true, i)), stopBroker], `a-${label}-pooled-${r}`)).rows));
+    direct.push(sum((await play(Array.from({ length: N }, (_, i) => echo(server, false, i)), `a-${label}-direct-${r}`)).rows));
   }
   const p = median(pooled);
   const d = median(direct);
@@ -126,7 +142,7 @@ const tasksB = [echo(servers.node, true, 'warmup')];
 for (let i = 0; i < N; i++) tasksB.push(echo(servers.node, true, i), { name: `ping ${i}`, 'ansible.builtin.ping': {} });
 tasksB.push(stopBroker);
 const rowsB = [];
-for (let r = 0; r < ROUNDS; r++) rowsB.push(...play(tasksB, `b-${r}`).rows);
+for (let r = 0; r < ROUNDS; r++) rowsB.push(...(await play(tasksB, `b-${r}`)).rows);
 const mcpTask = median(rowsB.filter((x) => /^echo \d/.test(x.task)).map((x) => x.seconds));
 const pingTask = median(rowsB.filter((x) => x.task.startsWith('ping')).map((x) => x.seconds));
 console.log(`    mcp_test_tool ${fmt(mcpTask)}, ping ${fmt(pingTask)} -> ${(mcpTask / pingTask).toFixed(2)}x ping`);
@@ -158,9 +174,71 @@ console.log(`    module ${fmt(m)}, empty start ${fmt(e)} -> ${(m / e).toFixed(2)
 writeFileSync(join(work, 'stop.json'), JSON.stringify({ _ansible_module_name: 'mcp_broker', state: 'stopped' }));
 spawnSync(runtime, [join(work, 'stop.json')], { env: { ...process.env, MCP_AUDIT_BROKER_DIR: brokerDir } });
 
-console.log('\nsummary (targets from issue #3):');
+// (d) the same comparison as (b) on a remote target: sshd on loopback, reached through a relay that
+// counts bytes; the tests' helpers (TypeScript) are bundled by esbuild to load them here.
+console.log(`\n(d) over ssh: loopback sshd, unprivileged target user, Ansible's default ssh settings`);
+console.log(`    (ControlMaster, compression) with pipelining; one warm-up call of each, then ${N} of each in`);
+console.log(`    one play, interleaved; median task time, and median bytes on the wire per task (both`);
+console.log(`    directions, counted by a TCP relay in front of sshd)`);
+async function importTs(file) {
+  const { build } = await import('esbuild');
+  const outfile = join(work, file.replace(/\W/g, '_') + '.cjs');
+  await build({ entryPoints: [join(root, file)], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+  return import(pathToFileURL(outfile).href);
+}
+const { startSshd, sshdUnavailable, closeSshControlMasters } = await importTs('tests/helpers/sshd.ts');
+const kb = (n) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);
+let remote;
+const unavailable = sshdUnavailable();
+if (unavailable) {
+  console.log(`    skipped: ${unavailable}`);
+} else {
+  const sshd = await startSshd();
+  const controlPaths = join(work, 'cp');
+  try {
+    const server = { server_command: '/usr/bin/node', server_args: [sshd.readableByTarget(everything, join(root, 'node_modules'))] };
+    // server_cwd: the target user's home (the controller's checkout may be closed to it).
+    const remoteEcho = (i) => {
+      const task = echo(server, true, i);
+      delete task['tosin2013.mcp_audit.mcp_test_tool'].server_cwd;
+      return task;
+    };
+    const tasksD = [remoteEcho('warmup'), { name: 'ping warmup', 'ansible.builtin.ping': {} }];
+    for (let i = 0; i < N; i++) tasksD.push(remoteEcho(i), { name: `ping ${i}`, 'ansible.builtin.ping': {} });
+    tasksD.push(stopBroker);
+    const { rows } = await play(tasksD, 'd', {
+      inventory: sshd.inventory({ ansible_python_interpreter: '/usr/bin/python3' }),
+      env: { ANSIBLE_PIPELINING: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: controlPaths },
+    });
+    const kind = (re) => rows.filter((x) => re.test(x.task));
+    const bytes = (x) => sshd.relay.bytesBetween(x.started, x.finished);
+    const summarize = (xs) => ({
+      seconds: median(xs.map((x) => x.seconds)),
+      bytes: median(xs.map((x) => bytes(x).toTarget + bytes(x).fromTarget)),
+      toTarget: median(xs.map((x) => bytes(x).toTarget)),
+      fromTarget: median(xs.map((x) => bytes(x).fromTarget)),
+    });
+    const first = bytes(kind(/^echo warmup$/)[0]);
+    remote = { mcp: summarize(kind(/^echo \d/)), ping: summarize(kind(/^ping \d/)) };
+    console.log(`    first mcp_test_tool task (connection, placement, broker, server): ${kb(first.toTarget + first.fromTarget)}`);
+    for (const [label, r] of [['mcp_test_tool', remote.mcp], ['ping', remote.ping]]) {
+      console.log(`    ${label.padEnd(13)} ${fmt(r.seconds)}/task, ${kb(r.bytes)}/task (${kb(r.toTarget)} to target, ${kb(r.fromTarget)} back)`);
+    }
+    console.log(`    -> mcp_test_tool is ${(remote.mcp.seconds / remote.ping.seconds).toFixed(2)}x ping`);
+  } finally {
+    await closeSshControlMasters(controlPaths);
+    await sshd.stop();
+  }
+}
+
+console.log('\nsummary (targets from issue #3; (d) from issue #9):');
 console.log(`  (a) node ${results.node.toFixed(1)}x (target >= 4x), npx ${results.npx.toFixed(1)}x (target >= 6x)`);
 console.log(`  (b) ${(mcpTask / pingTask).toFixed(2)}x ping (target <= 1.3x)`);
 console.log(`  (c) ${(m / e).toFixed(2)}x empty start (target <= 1.5x)`);
+if (remote) {
+  console.log(`  (d) ${(remote.mcp.seconds / remote.ping.seconds).toFixed(2)}x ping over ssh (target <= 1.0x), ${kb(remote.mcp.bytes)} per task (target <= 16 KB)`);
+} else {
+  console.log(`  (d) skipped: ${unavailable}`);
+}
 rmSync(work, { recursive: true, force: true });
 rmSync(brokerDir, { recursive: true, force: true });

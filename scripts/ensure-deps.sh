@@ -61,3 +61,19 @@ case "$(uname -m)" in aarch64) other=linux-x64 ;; *) other=linux-arm64 ;; esac
 case " $* --platforms=${MCP_AUDIT_PLATFORMS:-} " in
   *--platforms=all\ * | *--platforms=*"$other"*) ensure_cross_platforms ;;
 esac
+
+# The remote-target tests and bench (d) run a real sshd on loopback with throwaway
+# users; they need root, so they skip (and this installs nothing) when not root.
+optional=""
+[ -x /usr/sbin/sshd ] || optional="$optional openssh-server"
+command -v sudo >/dev/null 2>&1 || optional="$optional sudo"
+if [ -n "$optional" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing from apt (remote-target tests):$optional"
+  # A stale package list (fresh containers have none) makes the install fail; refresh once.
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $optional >/dev/null 2>&1 || {
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $optional >/dev/null
+  }
+fi

@@ -28,6 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
+import { closeSshControlMasters } from '../helpers/sshd';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
@@ -103,6 +104,11 @@ export interface PlaybookOptions {
   reapLeftovers?: boolean;
   /** Run ansible-playbook under this command line (argv before ansible-playbook's), e.g. in a pid namespace. */
   wrapper?: string[];
+  /**
+   * An inventory file (e.g. Sshd.inventory() of ../helpers/sshd.ts) instead of `-i localhost,`;
+   * a play made from tasks then runs on `hosts: all` over the inventory's connection.
+   */
+  inventory?: string;
 }
 
 export interface TaskResult {
@@ -113,6 +119,9 @@ export interface TaskResult {
   status: string;
   ignore_errors: boolean;
   result: Record<string, any>;
+  /** When the task started on the host (null if Ansible never said) and when its result came: epoch ms, as Date.now(). */
+  started: number | null;
+  finished: number;
 }
 
 export interface LeftoverProcess {
@@ -152,12 +161,11 @@ function installedCollection(): string {
   return provided;
 }
 
-/** A play around `tasks`: localhost, connection local, no facts, the suite's module_defaults. */
-export function playbookFor(tasks: Task[], options: Pick<PlaybookOptions, 'moduleDefaults' | 'vars'> = {}): string {
+/** A play around `tasks`: localhost, connection local (or all hosts of an inventory), no facts, the suite's module_defaults. */
+export function playbookFor(tasks: Task[], options: Pick<PlaybookOptions, 'moduleDefaults' | 'vars' | 'inventory'> = {}): string {
   const play: Record<string, unknown> = {
     name: 'mcp_audit e2e',
-    hosts: 'localhost',
-    connection: 'local',
+    ...(options.inventory ? { hosts: 'all' } : { hosts: 'localhost', connection: 'local' }),
     gather_facts: false,
     module_defaults: { [ACTION_GROUP]: { ...DEFAULT_MODULE_DEFAULTS, ...(options.moduleDefaults ?? {}) } },
     ...(options.vars ? { vars: options.vars } : {}),
@@ -167,7 +175,7 @@ export function playbookFor(tasks: Task[], options: Pick<PlaybookOptions, 'modul
 }
 
 /** The environment of ansible-playbook: ours minus test-runner noise, plus the run's settings. */
-function playbookEnv(dir: string, runId: string, brokerDir: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+function playbookEnv(dir: string, runId: string, brokerDir: string, extra: Record<string, string>, remote = false): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     // vitest's NODE_OPTIONS / loader settings must not reach the servers' node; a
@@ -187,8 +195,11 @@ function playbookEnv(dir: string, runId: string, brokerDir: string, extra: Recor
     ANSIBLE_LOCALHOST_WARNING: 'false',
     ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
     ANSIBLE_LOCAL_TEMP: join(dir, 'ansible-local'),
-    ANSIBLE_REMOTE_TEMP: join(dir, 'ansible-remote'),
+    // A remote user cannot enter our temp dir: remote targets keep Ansible's default (~/.ansible/tmp).
+    ...(remote ? {} : { ANSIBLE_REMOTE_TEMP: join(dir, 'ansible-remote') }),
     ANSIBLE_HOME: join(dir, 'ansible-home'),
+    // ssh's ControlMaster sockets (default ~/.ansible/cp, shared by every run): per run, closed after it.
+    ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, 'cp'),
     MCP_AUDIT_E2E_RESULTS: join(dir, 'results.jsonl'),
     MCP_AUDIT_TEST_RUN: runId,
     MCP_AUDIT_BROKER_DIR: brokerDir,
@@ -219,14 +230,14 @@ export async function runPlaybook(playbook: string | Task[], options: PlaybookOp
   if (options.secretVars) writeFileSync(secretVarsPath, JSON.stringify(options.secretVars), { mode: 0o600 });
   const args = [
     '-i',
-    'localhost,',
+    options.inventory ?? 'localhost,',
     ...(options.check ? ['--check'] : []),
     ...(options.verbosity ? [`-${'v'.repeat(options.verbosity)}`] : []),
     ...(options.secretVars ? ['-e', `@${secretVarsPath}`] : []),
     ...(options.extraArgs ?? []),
     playbookPath,
   ];
-  const env = playbookEnv(dir, runId, brokerDir, options.env ?? {});
+  const env = playbookEnv(dir, runId, brokerDir, options.env ?? {}, !!options.inventory);
   const started = Date.now();
   const { exitCode, signal, stdout, stderr } = await new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolvePromise, reject) => {
@@ -256,6 +267,8 @@ export async function runPlaybook(playbook: string | Task[], options: PlaybookOp
     },
   );
   const durationMs = Date.now() - started;
+  // ControlPersist keeps the ssh master 60 s after the playbook, as users have it; a test run ends it now.
+  await closeSshControlMasters(join(dir, 'cp'));
   const resultsFile = join(dir, 'results.jsonl');
   const results: TaskResult[] = existsSync(resultsFile)
     ? readFileSync(resultsFile, 'utf8')

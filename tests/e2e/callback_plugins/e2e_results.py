@@ -12,12 +12,15 @@ DOCUMENTATION = '''
     short_description: write per-task results as JSON lines (tosin2013.mcp_audit e2e tests)
     description:
       - Appends one JSON object per task result to the file named by the MCP_AUDIT_E2E_RESULTS environment variable.
+      - Each carries when the task started on its host and when its result came (epoch milliseconds), so a test can
+        attribute what happened meanwhile (bytes on the wire, see tests/helpers/tcp_relay.ts) to one task.
     requirements:
       - enabled in ANSIBLE_CALLBACKS_ENABLED
 '''
 
 import json
 import os
+import time
 
 from ansible.parsing.ajson import AnsibleJSONEncoder
 from ansible.plugins.callback import CallbackBase
@@ -32,6 +35,10 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super(CallbackModule, self).__init__(*args, **kwargs)
         self._path = os.environ.get('MCP_AUDIT_E2E_RESULTS')
+        self._started = {}
+
+    def v2_runner_on_start(self, host, task):
+        self._started[(host.get_name(), task._uuid)] = time.time() * 1000
 
     def _record(self, status, result, ignore_errors=False):
         if not self._path:
@@ -44,6 +51,8 @@ class CallbackModule(CallbackBase):
             'status': status,
             'ignore_errors': bool(ignore_errors),
             'result': result._result,
+            'started': self._started.pop((result._host.get_name(), task._uuid), None),
+            'finished': time.time() * 1000,
         }
         with open(self._path, 'a') as f:
             f.write(json.dumps(entry, cls=AnsibleJSONEncoder, sort_keys=True) + '\n')
