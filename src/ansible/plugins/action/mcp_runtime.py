@@ -188,7 +188,10 @@ class ActionModule(ActionBase):
         tmpdir = self._make_tmp_path()
         staged = self._connection._shell.join_path(tmpdir, name)
         self._transfer_file(local_path, staged)
-        self._fixup_perms2([tmpdir, staged])
+        if self._connection.become:
+            # The become user copies it from the login user's temp dir. The runtime is public (the manifest holds its
+            # hash), so plain modes do instead of the ACLs Ansible would need for an unprivileged become user.
+            self._low_level_execute_command('chmod 711 %s && chmod 755 %s' % (shlex_quote(tmpdir), shlex_quote(staged)), sudoable=False)
         res = self._low_level_execute_command(target.place_command(build_id, staged, name, move=not self._connection.become))
         self._remove_tmp_path(tmpdir)
         if res.get('rc') != 0:
