@@ -64,7 +64,7 @@ export async function runBroker(): Promise<void> {
 
 async function startBroker(): Promise<void> {
   const paths = brokerPaths();
-  const dir = TrustedDir.open(paths.dir, { create: true })!;
+  const dir = TrustedDir.open(paths.dir, { create: true });
   const log = new BrokerLog(paths.log);
   const lock = acquireLock(paths.lock);
   if (!lock.acquired) {

@@ -123,6 +123,8 @@ export class TrustedDir {
    * Open the broker directory and check it; `create` makes a missing one
    * (0700). Without `create`, a missing directory gives undefined (no broker).
    */
+  static open(dir: string, opts: { create: true }): TrustedDir;
+  static open(dir: string, opts: { create: boolean }): TrustedDir | undefined;
   static open(dir: string, opts: { create: boolean }): TrustedDir | undefined {
     let fd: number;
     try {
