@@ -79,18 +79,19 @@ async function connectOrStart(paths: BrokerPaths, start: boolean): Promise<Socke
   const dir = TrustedDir.open(paths.dir, { create: start });
   if (!dir) return undefined;
   const socketPath = dir.at(basename(paths.socket));
-  const tryConnect = async (): Promise<Socket | NodeJS.ErrnoException> => {
+  /** A connected socket, or why no broker answers yet (ENOENT, ECONNREFUSED). */
+  const tryConnect = async (): Promise<Socket | string> => {
+    if (!dir.hasSocket(paths.socket)) return 'ENOENT';
     try {
-      if (!dir.hasSocket(paths.socket)) return Object.assign(new Error('no socket yet'), { code: 'ENOENT' });
       return await openSocket(socketPath, paths.socket);
     } catch (e: any) {
-      if (e.code !== 'ENOENT' && e.code !== 'ECONNREFUSED') throw e instanceof ModuleFailure ? e : new ModuleFailure(`cannot connect to the broker socket ${paths.socket}: ${e.message}`);
-      return e;
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return e.code;
+      throw new ModuleFailure(`cannot connect to the broker socket ${paths.socket}: ${e.message}`);
     }
   };
   try {
     const first = await tryConnect();
-    if (!(first instanceof Error)) return first;
+    if (typeof first !== 'string') return first;
     if (!start) return undefined;
     let broker = launchBroker();
     try {
@@ -102,10 +103,8 @@ async function connectOrStart(paths: BrokerPaths, start: boolean): Promise<Socke
         const failure = broker.failure();
         if (failure) throw new ModuleFailure(`the broker could not start: ${failure}`);
         const attempt = await tryConnect();
-        if (!(attempt instanceof Error)) return attempt;
-        if (Date.now() > deadline) {
-          throw new ModuleFailure(`the broker did not start within ${START_WAIT_MS / 1000} s (socket ${paths.socket}: ${attempt.code ?? attempt.message}); see ${paths.log}`);
-        }
+        if (typeof attempt !== 'string') return attempt;
+        if (Date.now() > deadline) throw new ModuleFailure(`the broker did not start within ${START_WAIT_MS / 1000} s (socket ${paths.socket}: ${attempt}); see ${paths.log}`);
         // Our broker may have lost the lock to one that was exiting; once that one is gone, try again (the lock keeps it to one).
         if (Date.now() > relaunchAt) {
           broker.release();
