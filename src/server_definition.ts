@@ -80,7 +80,7 @@ export function settingsFromParams(p: Record<string, any>): ConnectionSettings {
   return {
     timeoutMs: Math.max(1, Number(p.timeout ?? 30)) * 1000,
     reuse: p.connection_reuse !== false,
-    idleTimeoutMs: Math.max(1, Number(p.connection_timeout ?? 300)) * 1000,
+    idleTimeoutMs: Math.max(0, Number(p.connection_timeout ?? 300)) * 1000,
     maxRetries: Math.max(0, Number(p.max_connection_retries ?? 3)),
   };
 }

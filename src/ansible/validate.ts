@@ -2,7 +2,8 @@
  * Argument validation with AnsibleModule's rules (ansible.module_utils.common.
  * parameters / validation): aliases, unknown options, required, defaults, type
  * coercion, elements, choices, suboptions, mutually_exclusive, required_if,
- * required_together and required_one_of. Messages follow Ansible's wording so
+ * required_together and required_one_of; plus declared min/max of numbers,
+ * which AnsibleModule lacks. Messages follow Ansible's wording so
  * that people who know Ansible recognise them.
  */
 import { homedir } from 'node:os';
@@ -146,6 +147,21 @@ function collectNoLogValues(value: unknown, into: Set<string>): void {
 
 const isSet = (v: unknown) => v !== undefined && v !== null;
 
+/** The declared range, in words ("between 1 and 10", "at least 0"); undefined when there is none. */
+export function rangeText(spec: Pick<OptionSpec, 'min' | 'max'>): string | undefined {
+  if (spec.min !== undefined && spec.max !== undefined) return `between ${spec.min} and ${spec.max}`;
+  if (spec.min !== undefined) return `at least ${spec.min}`;
+  if (spec.max !== undefined) return `at most ${spec.max}`;
+  return undefined;
+}
+
+/** The range a number falls outside of, in words; undefined when it is within (or not a number). */
+function outOfRange(spec: OptionSpec, value: unknown): string | undefined {
+  if (typeof value !== 'number') return undefined;
+  if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) return rangeText(spec);
+  return undefined;
+}
+
 function describeOptions(options: OptionSpecs): string {
   return Object.entries(options)
     .map(([name, spec]) => (spec.aliases?.length ? `${name} (${spec.aliases.join(', ')})` : name))
@@ -246,6 +262,8 @@ function validateLevel(
         );
       }
     }
+    const outside = outOfRange(spec, params[name]);
+    if (outside) result.errors.push(`value of ${name} must be ${outside}, got: ${pythonStr(params[name])}${suffix}`);
     if (spec.options) {
       const sub = { options: spec.options };
       const label = where ? `${where}.${name}` : name;

@@ -26,6 +26,7 @@ import { explainFailure } from './failures';
 import { openTransport } from './transports';
 import { StdioServerTransport } from './stdio_transport';
 import { VERSION } from '../version';
+import { WaitingTask } from '../waiting_task';
 
 export const CLIENT_INFO = { name: 'tosin2013.mcp_audit', version: VERSION };
 
@@ -118,9 +119,13 @@ export class McpSession {
   /** Send one request; any failure becomes an McpAuditError naming the method. */
   async request<T>(method: string, params: Record<string, unknown> | undefined, schema: ZodType<T>, timeoutMs: number): Promise<T> {
     if (this.closed) throw new McpAuditError('exited', `the MCP server connection is closed; cannot send ${method}`);
+    // In the broker: never send for a task that gave up, and cancel what is in flight when it does.
+    const task = WaitingTask.current();
+    task?.ensureWaiting();
     try {
-      return (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs })) as T;
+      return (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs, signal: task?.requestSignal() })) as T;
     } catch (e) {
+      task?.ensureWaiting();
       throw await this.explain(e, method, timeoutMs, !REPLAYABLE.has(method));
     }
   }
@@ -153,7 +158,9 @@ export class McpSession {
   /** The tool list, cached for the life of the session until the server says it changed. */
   tools(timeoutMs: number): Promise<Tool[]> {
     if (!this.toolCache) {
-      this.toolCache = this.listAll('tools', timeoutMs) as Promise<Tool[]>;
+      WaitingTask.current()?.ensureWaiting();
+      // Shared by every task that asks meanwhile: one task giving up must not fail the others.
+      this.toolCache = WaitingTask.shared(() => this.listAll('tools', timeoutMs)) as Promise<Tool[]>;
       this.toolCache.catch(() => (this.toolCache = undefined));
     }
     return this.toolCache;

@@ -263,8 +263,9 @@ export interface DirectRun {
 /**
  * Run an installed module the way Ansible runs a binary module: `<module>
  * <args-file>`, the args file holding the options and `_ansible_*` keys.
+ * `killAfterMs` SIGKILLs it then (a task killed while it waits).
  */
-export function runModuleDirect(module: string, options: Record<string, unknown>, env: Record<string, string>, cwd: string): Promise<DirectRun> {
+export function runModuleDirect(module: string, options: Record<string, unknown>, env: Record<string, string>, cwd: string, killAfterMs = 120_000): Promise<DirectRun> {
   const work = mkdtempSync(join(tmpdir(), 'mcp-audit-direct-'));
   const argsFile = join(work, 'args');
   writeFileSync(
@@ -291,7 +292,7 @@ export function runModuleDirect(module: string, options: Record<string, unknown>
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.once('error', (e) => {
       clearTimeout(timer);
       reject(e);
