@@ -108,9 +108,11 @@ async function requestOnce(method: BrokerMethod, params: unknown, opts: { start:
     };
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
+      // Only the new chunk is searched: searching the whole buffer again made a reply of many MB quadratic.
+      const inChunk = chunk.indexOf('\n');
       buffer += chunk;
-      const nl = buffer.indexOf('\n');
-      if (nl < 0) return;
+      if (inChunk < 0) return;
+      const nl = buffer.length - chunk.length + inChunk;
       let reply: BrokerReply;
       try {
         reply = JSON.parse(buffer.slice(0, nl));

@@ -89,6 +89,15 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     type: 'int',
     default: 300,
   },
+  max_result_size: {
+    description: [
+      'Largest result, in MB (1 MB = 1,048,576 bytes), accepted from the server for one request; a larger one fails the task with "result of N MB exceeds max_result_size" instead of stalling the broker.',
+      'Results nested deeper than 100 levels of objects and lists fail too, and so do options nested that deep.',
+      'Part of the server definition: tasks with different values do not share a pooled session.',
+    ],
+    type: 'int',
+    default: 64,
+  },
   max_connection_retries: {
     description: [
       'How many times a failed connect/initialize is retried, with exponential backoff.',

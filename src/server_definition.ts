@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { McpAuditError } from './errors';
 import { splitServerCommand } from './mcp/server_command';
+import { DEFAULT_MAX_RESULT_MB, MB } from './data_limits';
 
 export type TransportName = 'stdio' | 'sse' | 'http';
 
@@ -27,6 +28,8 @@ export interface ServerDefinition {
   caPath?: string;
   /** Client capabilities declared in initialize. */
   capabilities?: Record<string, unknown>;
+  /** max_result_size in bytes: how the session reads the server's answers. */
+  maxResultBytes?: number;
 }
 
 /** Per-task settings that do not define the session. */
@@ -57,11 +60,18 @@ export function taskEnvironment(env: NodeJS.ProcessEnv = process.env): Record<st
 }
 
 /** Build the definition from the shared connection options of a task. */
+function maxResultBytes(p: Record<string, any>): number {
+  const mb = p.max_result_size ?? DEFAULT_MAX_RESULT_MB;
+  if (!(mb > 0)) throw new McpAuditError('usage', `max_result_size must be a positive number of MB, got ${mb}`);
+  return Math.round(mb * MB);
+}
+
 export function serverFromParams(p: Record<string, any>): ServerDefinition {
   const transport = (p.transport === 'streamable_http' ? 'http' : p.transport) as TransportName;
+  const maxResult = maxResultBytes(p);
   if (transport === 'stdio') {
     const { command, args } = splitServerCommand(p.server_command, p.server_args ?? []);
-    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd: p.server_cwd ?? process.cwd() };
+    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd: p.server_cwd ?? process.cwd(), maxResultBytes: maxResult };
   }
   const headers = { ...(stringMap(p.server_headers, 'server_headers') ?? {}) };
   const token = p.bearer_token ?? undefined;
@@ -72,6 +82,7 @@ export function serverFromParams(p: Record<string, any>): ServerDefinition {
     headers,
     validateCerts: p.validate_certs ?? true,
     caPath: p.ca_path ?? undefined,
+    maxResultBytes: maxResult,
   };
 }
 

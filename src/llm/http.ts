@@ -5,6 +5,7 @@
  * only, and is cut out of every message: some APIs echo the key they got.
  */
 import { ModuleFailure } from '../errors';
+import { excerpt, maskText } from '../secrets';
 
 export class LlmApiError extends ModuleFailure {
   constructor(
@@ -27,29 +28,28 @@ export interface PostJson {
   secret?: string;
 }
 
-const MASK = '********';
-
 export function redact(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join(MASK) : text;
+  return maskText(text, secret ? [secret] : []);
 }
 
-const preview = (text: string, max = 500) => {
+/** At most `max` characters of an answer; the key masked before the cut, and any piece of it the cut left. */
+const preview = (text: string, secret: string | undefined, max = 500) => {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty body)';
+  return flat.length > max ? `${excerpt(flat, secret ? [secret] : [], { keep: 'head', chars: max })}…` : flat || '(empty body)';
 };
 
 /** The error message inside an API's error body, in the shapes the providers use. */
-export function apiErrorMessage(body: string): string {
+export function apiErrorMessage(body: string, secret?: string): string {
   let parsed: any;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return preview(body);
+    return preview(body, secret);
   }
   // OpenAI, OpenRouter, Azure, Anthropic: {error: {message}}; Ollama: {error: "..."}; vLLM: {message}; FastAPI: {detail}.
   const e = parsed?.error;
   const message = [e?.message, e, parsed?.message, parsed?.detail].find((m) => typeof m === 'string' && m.trim());
-  return preview(message ?? body);
+  return preview(message ?? body, secret);
 }
 
 /** fetch's "fetch failed" hides the reason in `cause` (an AggregateError when every address of a host refused). */
@@ -88,12 +88,12 @@ export async function postJson(o: PostJson): Promise<any> {
   }
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
   if (!response.ok) {
-    throw new LlmApiError(redact(`the ${o.api} API answered ${status} (POST ${o.url}): ${apiErrorMessage(text)}`, o.secret), response.status);
+    throw new LlmApiError(redact(`the ${o.api} API answered ${status} (POST ${o.url}): ${apiErrorMessage(text, o.secret)}`, o.secret), response.status);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new LlmApiError(redact(`the ${o.api} API answered ${status} with a body that is not JSON (POST ${o.url}): ${preview(text, 200)}`, o.secret), response.status);
+    throw new LlmApiError(redact(`the ${o.api} API answered ${status} with a body that is not JSON (POST ${o.url}): ${preview(text, o.secret, 200)}`, o.secret), response.status);
   }
 }
 

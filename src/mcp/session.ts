@@ -21,6 +21,7 @@ import {
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ZodType } from 'zod/v4';
 import { McpAuditError } from '../errors';
+import { MAX_NESTING, nestedDeeperThan } from '../data_limits';
 import type { ServerDefinition } from '../server_definition';
 import { explainFailure } from './failures';
 import { openTransport } from './transports';
@@ -118,11 +119,17 @@ export class McpSession {
   /** Send one request; any failure becomes an McpAuditError naming the method. */
   async request<T>(method: string, params: Record<string, unknown> | undefined, schema: ZodType<T>, timeoutMs: number): Promise<T> {
     if (this.closed) throw new McpAuditError('exited', `the MCP server connection is closed; cannot send ${method}`);
+    let result: T;
     try {
-      return (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs })) as T;
+      result = (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs })) as T;
     } catch (e) {
       throw await this.explain(e, method, timeoutMs, !REPLAYABLE.has(method));
     }
+    // Checked here, for every transport: deeper JSON would overflow the stack of whatever walks it next.
+    if (nestedDeeperThan(result, MAX_NESTING)) {
+      throw new McpAuditError('protocol', `${method} failed: the server's result is nested deeper than ${MAX_NESTING} levels of objects and lists, the most this collection accepts`, {}, true);
+    }
+    return result;
   }
 
   /** Every page of a list (tools, resources, resource templates, prompts). */
@@ -169,7 +176,14 @@ export class McpSession {
     return error;
   }
 
-  async close(): Promise<void> {
+  private closing?: Promise<void>;
+
+  /** Idempotent: the pool and a dying transport may both ask. */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     const terminate = (this.transport as { terminateSession?: () => Promise<void> }).terminateSession;
     if (!this.closed && terminate && this.transport.sessionId) {
       // Streamable HTTP: tell the server the session is over (DELETE), bounded so a dead server cannot stall a close.
