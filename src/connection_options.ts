@@ -4,6 +4,7 @@
  * modules spread them into their own declarations.
  */
 import type { OptionSpecs, RequiredIf, ReturnSpec } from './ansible/spec';
+import { DEFAULT_MAX_RESULT_MB, MAX_NESTING } from './data_limits';
 
 export const CONNECTION_OPTIONS: OptionSpecs = {
   transport: {
@@ -92,11 +93,11 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
   max_result_size: {
     description: [
       'Largest result, in MB (1 MB = 1,048,576 bytes), accepted from the server for one request; a larger one fails the task with "result of N MB exceeds max_result_size" instead of stalling the broker.',
-      'Results nested deeper than 100 levels of objects and lists fail too, and so do options nested that deep.',
+      `A result that nests objects and lists more than ${MAX_NESTING} levels deep fails too, and so does an option nested that deep (Ansible itself fails on data a few hundred levels deep).`,
       'Part of the server definition: tasks with different values do not share a pooled session.',
     ],
     type: 'int',
-    default: 64,
+    default: DEFAULT_MAX_RESULT_MB,
   },
   max_connection_retries: {
     description: [

@@ -284,7 +284,7 @@ export function validateArguments(rules: ArgumentRules, input: Record<string, un
   const walkable: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {
     if (!nestedDeeperThan(value, MAX_NESTING)) walkable[name] = value;
-    else result.errors.push(`argument '${name}' is nested deeper than ${MAX_NESTING} levels of dicts and lists, the most this collection accepts`);
+    else result.errors.push(`argument '${name}' nests dicts and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`);
   }
   result.params = validateLevel(rules, walkable, moduleName, result);
   return result;

@@ -127,7 +127,7 @@ export class McpSession {
     }
     // Checked here, for every transport: deeper JSON would overflow the stack of whatever walks it next.
     if (nestedDeeperThan(result, MAX_NESTING)) {
-      throw new McpAuditError('protocol', `${method} failed: the server's result is nested deeper than ${MAX_NESTING} levels of objects and lists, the most this collection accepts`, {}, true);
+      throw new McpAuditError('protocol', `${method} failed: the server's result nests objects and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`, {}, true);
     }
     return result;
   }
