@@ -4,7 +4,7 @@
  * modules spread them into their own declarations.
  */
 import type { OptionSpecs, RequiredIf, ReturnSpec } from './ansible/spec';
-import { DEFAULT_MAX_RESULT_MB, MAX_NESTING } from './data_limits';
+import { DEFAULT_MAX_RESULT_MB, MAX_NESTING, MAX_RESULT_MB } from './data_limits';
 
 export const CONNECTION_OPTIONS: OptionSpecs = {
   transport: {
@@ -92,7 +92,7 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
   },
   max_result_size: {
     description: [
-      'Largest result, in MB (1 MB = 1,048,576 bytes), accepted from the server for one request; a larger one fails the task with "result of N MB exceeds max_result_size" instead of stalling the broker.',
+      `Largest result, in MB (1 MB = 1,048,576 bytes; at most ${MAX_RESULT_MB}), accepted from the server for one request; a larger one fails the task with "result of N MB exceeds max_result_size" instead of stalling the broker.`,
       `A result that nests objects and lists more than ${MAX_NESTING} levels deep fails too, and so does an option nested that deep (Ansible itself fails on data a few hundred levels deep).`,
       'Part of the server definition: tasks with different values do not share a pooled session.',
     ],

@@ -9,6 +9,8 @@ import { McpAuditError } from './errors';
 export const MB = 1024 * 1024;
 /** max_result_size when a task does not set it (MB). */
 export const DEFAULT_MAX_RESULT_MB = 64;
+/** The largest max_result_size: a JavaScript string cannot hold much more. */
+export const MAX_RESULT_MB = 512;
 /**
  * Objects and lists nested deeper than this are refused, in options and in
  * results: code that walks JSON (masking, serializing, Ansible's own Python,

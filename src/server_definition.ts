@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { McpAuditError } from './errors';
 import { splitServerCommand } from './mcp/server_command';
-import { DEFAULT_MAX_RESULT_MB, MB } from './data_limits';
+import { DEFAULT_MAX_RESULT_MB, MAX_RESULT_MB, MB } from './data_limits';
 
 export type TransportName = 'stdio' | 'sse' | 'http';
 
@@ -59,13 +59,13 @@ export function taskEnvironment(env: NodeJS.ProcessEnv = process.env): Record<st
   return out;
 }
 
-/** Build the definition from the shared connection options of a task. */
 function maxResultBytes(p: Record<string, any>): number {
   const mb = p.max_result_size ?? DEFAULT_MAX_RESULT_MB;
-  if (!(mb > 0)) throw new McpAuditError('usage', `max_result_size must be a positive number of MB, got ${mb}`);
+  if (!(mb > 0 && mb <= MAX_RESULT_MB)) throw new McpAuditError('usage', `max_result_size must be between 1 and ${MAX_RESULT_MB} (MB), got ${mb}`);
   return Math.round(mb * MB);
 }
 
+/** Build the definition from the shared connection options of a task. */
 export function serverFromParams(p: Record<string, any>): ServerDefinition {
   const transport = (p.transport === 'streamable_http' ? 'http' : p.transport) as TransportName;
   const maxResult = maxResultBytes(p);

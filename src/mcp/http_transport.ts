@@ -43,12 +43,12 @@ export function safeUrl(url: string | URL): string {
  * A response over max_result_size fails: at once when its Content-Length says so, else
  * once its body (one event, on an event stream) grows past the limit.
  */
-function limitResponse(response: UndiciResponse, limit: number, onOversized: (e: McpAuditError) => void): UndiciResponse {
+function limitResponse(response: UndiciResponse, limit: number, onOversized: (e: McpAuditError, eventStream: boolean) => void): UndiciResponse {
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > limit) {
     void response.body?.cancel().catch(() => undefined);
     const error = resultTooLarge(limit, declared);
-    onOversized(error);
+    onOversized(error, false);
     throw error;
   }
   if (!response.body) return response;
@@ -66,7 +66,7 @@ function limitResponse(response: UndiciResponse, limit: number, onOversized: (e:
       lastByte = bytes[bytes.length - 1] ?? lastByte;
       if (size <= limit) return controller.enqueue(chunk);
       const error = resultTooLarge(limit, undefined);
-      onOversized(error);
+      onOversized(error, eventStream);
       controller.error(error);
     },
   });
@@ -78,7 +78,11 @@ function limitResponse(response: UndiciResponse, limit: number, onOversized: (e:
  * transport's EventSource flattens a thrown error into a string, so the session asks
  * the transport for the last one instead (see lastConnectError).
  */
-export function httpFetch(def: ServerDefinition, onResult?: (failure: McpAuditError | undefined) => void, onOversized: (e: McpAuditError) => void = () => undefined): typeof fetch {
+export function httpFetch(
+  def: ServerDefinition,
+  onResult?: (failure: McpAuditError | undefined) => void,
+  onOversized: (e: McpAuditError, eventStream: boolean) => void = () => undefined,
+): typeof fetch {
   let ca: string | undefined;
   if (def.caPath) {
     try {
@@ -126,7 +130,11 @@ export function httpTransport(def: ServerDefinition): Transport {
   const fetch = httpFetch(
     def,
     (failure) => (lastConnectError = failure),
-    (e) => (oversized = e),
+    (e, eventStream) => {
+      oversized = e;
+      // The request an event stream carried would wait out its timeout: end the session, so it fails now (with this error).
+      if (eventStream) void transport.close().catch(() => undefined);
+    },
   );
   const options = { fetch, requestInit: { headers: def.headers ?? {} } };
   const transport: Transport = def.transport === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);

@@ -52,6 +52,7 @@ export class StdioServerTransport implements Transport {
   /** The window lost the beginning of stderr / stderr has ended. */
   private stderrCut = false;
   private stderrEnded = false;
+  readonly maxResultBytes: number;
   private readonly stdoutLines: LineReader;
   /** Requests sent and not answered yet (id -> method), to fail the one whose answer was too large. */
   private readonly pending = new Map<string | number, string>();
@@ -73,8 +74,6 @@ export class StdioServerTransport implements Transport {
     this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_MB * MB;
     this.stdoutLines = new LineReader(this.maxResultBytes, (line) => this.readLine(line), (line) => this.readOversized(line));
   }
-
-  readonly maxResultBytes: number;
 
   get pid(): number | undefined {
     return this.child?.pid;

@@ -14,6 +14,7 @@ import { validateArguments } from '../../src/ansible/validate';
 import { PROTOCOL_VERSION } from '../../src/broker_protocol';
 import { MAX_NESTING, MB, nestedDeeperThan, resultTooLarge } from '../../src/data_limits';
 import { LineReader, type OversizedLine } from '../../src/lines';
+import { serverFromParams } from '../../src/server_definition';
 import { responseId } from '../../src/mcp/stdio_transport';
 import { VERSION } from '../../src/version';
 
@@ -99,6 +100,17 @@ describe('nesting limit', () => {
     const checked = validateArguments({ options: {} }, { bogus: [nested(MAX_NESTING)] }, 'm');
     expect(checked.errors[0]).toMatch(/^argument 'bogus' nests dicts and lists more than/);
     expect(checked.params).toEqual({});
+  });
+});
+
+describe('max_result_size', () => {
+  it('is part of the server definition, in bytes, 64 MB unless set', () => {
+    expect(serverFromParams({ transport: 'stdio', server_command: 'srv' }).maxResultBytes).toBe(64 * MB);
+    expect(serverFromParams({ transport: 'http', server_url: 'http://127.0.0.1:1/mcp', max_result_size: 2 }).maxResultBytes).toBe(2 * MB);
+  });
+
+  it.each([0, -1, 513])('refuses %s with the range', (mb) => {
+    expect(() => serverFromParams({ transport: 'stdio', server_command: 'srv', max_result_size: mb })).toThrow(`max_result_size must be between 1 and 512 (MB), got ${mb}`);
   });
 });
 
