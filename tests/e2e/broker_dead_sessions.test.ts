@@ -6,22 +6,15 @@
  * (exit code and stderr, or the closed stdout), not a timeout; `mcp_broker
  * status` says the session is dead; the next task gets a new server.
  */
-import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { leftoverProcesses, NODE, REPO_ROOT } from './harness';
-import { BROKER, output, processAlive, Scenario, TOOL, waitUntil } from './broker-helpers';
+import { describe, expect, test } from 'vitest';
+import { hostileServer, leftoverProcesses } from './harness';
+import { BROKER, output, processAlive, scenarioPerTest, TOOL, waitUntil } from './broker-helpers';
 
-const HOSTILE = join(REPO_ROOT, 'tests', 'helpers', 'hostile_server.mjs');
-
-let scenarios: Scenario[] = [];
-afterEach(() => {
-  for (const s of scenarios) s.cleanup();
-  scenarios = [];
-});
+const newScenario = scenarioPerTest();
 
 /** warm call, the quirk (30 s timeout: a timeout would show), status, a later task on the same definition. */
 function playbook(mode: string) {
-  const server = { server_command: NODE, server_args: [HOSTILE, mode], timeout: 30 };
+  const server = { ...hostileServer(mode), timeout: 30 };
   return [
     { name: 'warm', [TOOL]: { ...server, tool_name: 'echo', tool_arguments: { message: 'one' }, expected_result: 'Echo: one' }, register: 'warm' },
     { name: 'quirk', ignore_errors: true, [TOOL]: { ...server, tool_name: 'quirk' } },
@@ -36,8 +29,7 @@ describe('dead pooled sessions', () => {
     ['exit-with-child', /^the MCP server exited with code 7 during tools\/call\. Server stderr \(last lines\): hostile: exiting with code 7$/],
     ['close-stdout', /^the MCP server closed its stdout while still running during tools\/call\. Server stderr \(last lines\): hostile: closing stdout, staying alive$/],
   ])('%s: the call fails with what happened, status says dead, the next task gets a new server', async (mode, message) => {
-    const s = new Scenario();
-    scenarios.push(s);
+    const s = newScenario();
     const started = Date.now();
     const run = await s.play(playbook(mode));
     expect(run.exitCode, output(run)).toBe(0);

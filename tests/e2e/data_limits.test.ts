@@ -9,29 +9,17 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MAX_NESTING } from '../../src/data_limits';
-import { INSTALLED_COLLECTION, NODE, REPO_ROOT, scratchDir } from './harness';
-import { output, Scenario, TOOL } from './broker-helpers';
+import { hostileServer, INSTALLED_COLLECTION, NODE, scratchDir } from './harness';
+import { output, scenarioPerTest, TOOL } from './broker-helpers';
 
-const HOSTILE = join(REPO_ROOT, 'tests', 'helpers', 'hostile_server.mjs');
-const server = (mode: string) => ({ server_command: NODE, server_args: [HOSTILE, mode] });
-
-let scenarios: Scenario[] = [];
-afterEach(() => {
-  for (const s of scenarios) s.cleanup();
-  scenarios = [];
-});
-const newScenario = () => {
-  const s = new Scenario();
-  scenarios.push(s);
-  return s;
-};
+const newScenario = scenarioPerTest();
 
 describe('result size', () => {
   test('60 MB is read within the timeout; 100 MB fails at once over max_result_size; the session goes on', async () => {
     const s = newScenario();
-    const big = { ...server('big'), timeout: 30 };
+    const big = { ...hostileServer('big'), timeout: 30 };
     const run = await s.play([
       { name: '60 MB', [TOOL]: { ...big, tool_name: 'quirk', tool_arguments: { mb: 60 } }, register: 'sixty' },
       { name: 'its length', 'ansible.builtin.set_fact': { sixty_length: '{{ sixty.tool_result.content[0].text | length }}' } },
@@ -61,7 +49,7 @@ describe('result size', () => {
 describe('nesting', () => {
   test('structuredContent nested 5,000 deep: the task is answered with a clear error and the session goes on', async () => {
     const s = newScenario();
-    const deep = { ...server('deep'), timeout: 20 };
+    const deep = { ...hostileServer('deep'), timeout: 20 };
     const run = await s.play([
       { name: 'deep', ignore_errors: true, [TOOL]: { ...deep, tool_name: 'quirk', tool_arguments: { depth: 5000 } } },
       { name: 'shallow', [TOOL]: { ...deep, tool_name: 'quirk', tool_arguments: { depth: 20 } } },
@@ -84,7 +72,7 @@ describe('nesting', () => {
         name: 'too deep',
         ignore_errors: true,
         vars: { deep: `{{ '{"a":' * ${depth - 1} ~ '{}' ~ '}' * ${depth - 1} }}` },
-        [TOOL]: { ...server('deep'), tool_name: 'echo', tool_arguments: '{{ deep }}' },
+        [TOOL]: { ...hostileServer('deep'), tool_name: 'echo', tool_arguments: '{{ deep }}' },
       },
     ]);
     expect(run.exitCode, output(run)).toBe(0);

@@ -7,12 +7,9 @@
  * for any 4-character piece of the secret.
  */
 import { randomInt } from 'node:crypto';
-import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { MIN_FRAGMENT } from '../../src/secrets';
-import { NODE, outputOf, REPO_ROOT, runPlaybook } from './harness';
-
-const HOSTILE = join(REPO_ROOT, 'tests', 'helpers', 'hostile_server.mjs');
+import { hostileServer, outputOf, runPlaybook } from './harness';
 const TOOL = 'tosin2013.mcp_audit.mcp_test_tool';
 
 /** Letters no filler, key, path or Ansible message is made of, so any piece of it found is a leak. */
@@ -41,8 +38,7 @@ test.each([
         ignore_errors: true,
         loop: offsets,
         [TOOL]: {
-          server_command: NODE,
-          server_args: [HOSTILE, mode],
+          ...hostileServer(mode),
           server_env: { HOSTILE_SECRET: secret },
           tool_name: 'quirk',
           tool_arguments: '{{ item }}',
