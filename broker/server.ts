@@ -52,7 +52,15 @@ export function serveSocket(handler: Handler, onActivity: () => void): Server {
     let buffer = '';
     const waiting = new Set<WaitingTask>();
     const reply = (r: BrokerReply | BrokerHeartbeat) => {
-      if (!socket.destroyed) socket.write(JSON.stringify(r) + '\n');
+      if (socket.destroyed) return;
+      let line: string;
+      try {
+        line = JSON.stringify(r);
+      } catch (e) {
+        // Every request is answered, even when its answer cannot be serialized (too deep, too long for a string).
+        line = JSON.stringify({ id: r.id, ok: false, error: toBrokerError(new Error(`the answer could not be sent: ${e instanceof Error ? e.message : String(e)}`)) });
+      }
+      socket.write(line + '\n');
     };
     socket.setEncoding('utf8');
     socket.on('error', () => socket.destroy());

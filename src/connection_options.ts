@@ -4,6 +4,7 @@
  * modules spread them into their own declarations.
  */
 import type { OptionSpecs, RequiredIf, ReturnSpec } from './ansible/spec';
+import { DEFAULT_MAX_RESULT_MB, MAX_NESTING, MAX_RESULT_MB } from './data_limits';
 
 /** The longest a Node timer can wait (about 24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -101,6 +102,15 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     default: 300,
     min: 0,
     max: MAX_TIMER_SECONDS,
+  },
+  max_result_size: {
+    description: [
+      `Largest result, in MB (1 MB = 1,048,576 bytes; at most ${MAX_RESULT_MB}), accepted from the server for one request; a larger one fails the task with "result of N MB exceeds max_result_size" instead of stalling the broker.`,
+      `A result that nests objects and lists more than ${MAX_NESTING} levels deep fails too, and so does an option nested that deep (Ansible itself fails on data a few hundred levels deep).`,
+      'Part of the server definition: tasks with different values do not share a pooled session.',
+    ],
+    type: 'int',
+    default: DEFAULT_MAX_RESULT_MB,
   },
   max_connection_retries: {
     description: [

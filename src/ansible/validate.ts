@@ -8,6 +8,7 @@
  */
 import { homedir } from 'node:os';
 import type { ArgumentRules, OptionSpec, OptionSpecs, OptionType } from './spec';
+import { MAX_NESTING, nestedDeeperThan } from '../data_limits';
 
 export class ArgumentError extends Error {}
 
@@ -297,7 +298,13 @@ function validateLevel(
 /** Validate a task's options (without `_ansible_*` keys) against a module's rules. */
 export function validateArguments(rules: ArgumentRules, input: Record<string, unknown>, moduleName: string): ValidationResult {
   const result: ValidationResult = { params: {}, errors: [], warnings: [], noLogValues: new Set() };
-  result.params = validateLevel(rules, input, moduleName, result);
+  // Too deep to walk safely (masking, the invocation echo, JSON): refused and left out, never echoed.
+  const walkable: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (!nestedDeeperThan(value, MAX_NESTING)) walkable[name] = value;
+    else result.errors.push(`argument '${name}' nests dicts and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`);
+  }
+  result.params = validateLevel(rules, walkable, moduleName, result);
   return result;
 }
 

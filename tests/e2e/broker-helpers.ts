@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import {
   EVERYTHING_JS,
   FQCN,
@@ -177,6 +177,19 @@ export class Scenario {
     killProcesses(leftoverProcesses(this.runId));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** For a test file: a function that makes a Scenario, each cleaned up after its test. */
+export function scenarioPerTest(): () => Scenario {
+  const made: Scenario[] = [];
+  afterEach(() => {
+    for (const s of made.splice(0)) s.cleanup();
+  });
+  return () => {
+    const s = new Scenario();
+    made.push(s);
+    return s;
+  };
 }
 
 /** The playbook output and the broker log, for assertion messages. */
