@@ -5,8 +5,11 @@
  */
 import { chmodSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { brokerPaths, ensurePrivateDir } from '../src/broker_paths';
+import { basename } from 'node:path';
+import { brokerPaths, TrustedDir } from '../src/broker_paths';
+import { ModuleFailure } from '../src/errors';
 import { VERSION } from '../src/version';
+import { TaskGaveUp, type WaitingTask } from '../src/waiting_task';
 import { acquireLock, isBrokerProcess, releaseLock } from './lockfile';
 import { BrokerLog } from './log';
 import { Pool } from './pool';
@@ -42,9 +45,26 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+/**
+ * Start the broker. A failure to start (an untrusted directory, a full disk)
+ * goes to stderr, which the module that started us reads to say why, and
+ * exits 1; the log may be unwritable for the same reason.
+ */
 export async function runBroker(): Promise<void> {
+  try {
+    await startBroker();
+  } catch (e) {
+    const why = e instanceof ModuleFailure ? e.message : `${e instanceof Error ? e.message : String(e)}`;
+    process.stderr.write(`${why}\n`);
+    process.exit(1);
+  }
+  // Started: the module that launched us stops reading our stderr.
+  process.stderr.on('error', () => undefined);
+}
+
+async function startBroker(): Promise<void> {
   const paths = brokerPaths();
-  ensurePrivateDir(paths.dir);
+  const dir = TrustedDir.open(paths.dir, { create: true });
   const log = new BrokerLog(paths.log);
   const lock = acquireLock(paths.lock);
   if (!lock.acquired) {
@@ -89,7 +109,7 @@ export async function runBroker(): Promise<void> {
     }, idleExitMs());
   }
 
-  const handler = async (method: string, params: any): Promise<unknown> => {
+  const handler = async (method: string, params: any, task: WaitingTask): Promise<unknown> => {
     // A request that slipped in while an idle broker shuts down: nothing ran, the client starts a new broker and resends.
     if (shuttingDown && method !== 'stop' && method !== 'status') throw new BrokerStopping();
     switch (method) {
@@ -97,7 +117,14 @@ export async function runBroker(): Promise<void> {
         return { pid: process.pid, version: VERSION };
       case 'run': {
         const p = runParams(params);
-        return pool.run(p.server, p.settings, p.op, p.args);
+        try {
+          // A request that reaches a broker after its module gave up (the broker was frozen) starts nothing.
+          task.ensureWaiting();
+          return await task.run(() => pool.run(p.server, p.settings, p.op, p.args));
+        } catch (e) {
+          if (e instanceof TaskGaveUp) log.write('task gave up', { op: p.op, reason: e.message });
+          throw e;
+        }
       }
       case 'status':
         return {
@@ -126,17 +153,26 @@ export async function runBroker(): Promise<void> {
   process.on('uncaughtException', (e) => log.write('uncaught exception', { error: e.message }));
   process.on('unhandledRejection', (e) => log.write('unhandled rejection', { error: e instanceof Error ? e.message : String(e) }));
 
-  // We hold the lock, so a socket file here is stale.
-  unlinkQuietly(paths.socket);
+  // We hold the lock, so a socket file here is stale. Bound through the checked directory (see TrustedDir).
+  const socketPath = dir.at(basename(paths.socket));
+  unlinkQuietly(socketPath);
   server = serveSocket(handler, () => {
     if (pool.size === 0) armExit();
   });
   const oldUmask = process.umask(0o177); // the socket is created 0600, never briefly wider
-  await new Promise<void>((resolve, reject) => {
-    server!.once('error', reject);
-    server!.listen(paths.socket, () => resolve());
-  }).finally(() => process.umask(oldUmask));
-  chmodSync(paths.socket, 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(socketPath, () => resolve());
+    });
+    chmodSync(socketPath, 0o600);
+  } catch (e: any) {
+    releaseLock(paths.lock);
+    throw new Error(`cannot listen on ${paths.socket}: ${String(e.message).replace(socketPath, paths.socket)}`);
+  } finally {
+    process.umask(oldUmask);
+    dir.close();
+  }
   log.write('broker started', { version: VERSION, socket: paths.socket, node: process.version });
   armExit();
 }

@@ -40,15 +40,23 @@ function lockAgeMs(path: string): number {
 }
 
 function createExclusive(path: string): boolean {
+  let fd: number;
   try {
-    const fd = openSync(path, 'wx', 0o600);
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
-    return true;
+    fd = openSync(path, 'wx', 0o600);
   } catch (e: any) {
     if (e.code === 'EEXIST') return false;
-    throw e;
+    throw new Error(`cannot create the broker's lock file ${path}: ${e.message}`);
   }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } catch (e: any) {
+    // A full disk: an empty lock would make the next starter wait for a writer that is gone.
+    unlinkSync(path);
+    throw new Error(`cannot write the broker's lock file ${path}: ${e.message}`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** Run `fn` holding `<path>.takeover`; false when another process holds it. */

@@ -137,6 +137,9 @@ export class Pool {
     entry.state = 'ready';
     session.onclose = () => {
       this.log.write('server closed', { key: entry.id, ...exitFields(session) });
+      // It died on its own (the pool closes a session only after taking it out of its entry): stop what
+      // it left running (a forked child holding its stdout) now; the next task replaces it.
+      if (entry.session === session) void session.close();
       this.publishServers();
     };
     this.log.write('server started', { key: entry.id, ...describeServer(entry.definition), pid: session.pid, ms: Date.now() - started, attempts });

@@ -5,6 +5,7 @@
  */
 import type { RunParams } from '../src/broker_protocol';
 import type { ServerDefinition } from '../src/server_definition';
+import { MAX_TIMER_MS } from '../src/connection_options';
 import { RequestError } from './server';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -22,6 +23,11 @@ export function runParams(params: unknown): RunParams {
   const { settings, op, args } = params as Record<string, unknown>;
   if (!isObject(settings) || !['timeoutMs', 'idleTimeoutMs', 'maxRetries'].every((k) => Number.isFinite(settings[k]))) {
     throw new RequestError('params.settings must hold numeric timeoutMs, idleTimeoutMs and maxRetries');
+  }
+  // Modules check the options; a raw client must not overflow a timer either (it would fire at once).
+  const { timeoutMs, idleTimeoutMs, maxRetries } = settings as Record<string, number>;
+  if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMER_MS && idleTimeoutMs >= 0 && idleTimeoutMs <= MAX_TIMER_MS && maxRetries >= 0)) {
+    throw new RequestError(`params.settings out of range: timeoutMs 1..${MAX_TIMER_MS}, idleTimeoutMs 0..${MAX_TIMER_MS}, maxRetries >= 0`);
   }
   if (typeof op !== 'string') throw new RequestError('params.op must be an operation name');
   return { server, settings: settings as unknown as RunParams['settings'], op: op as RunParams['op'], args };

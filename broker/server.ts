@@ -2,13 +2,18 @@
  * The socket server: newline-delimited JSON requests in, one reply per
  * request out. A malformed, oversized or wrong-version request gets an error
  * reply; nothing a client sends can crash the broker.
+ *
+ * Each request runs for a WaitingTask: given up when the client closes its
+ * connection or, for a client that declared its patience, once it has not
+ * heard from us for that long. Such a client gets heartbeats meanwhile.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { McpAuditError } from '../src/errors';
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type BrokerError, type BrokerReply, type BrokerRequest } from '../src/broker_protocol';
+import { HEARTBEAT_MS, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type BrokerError, type BrokerHeartbeat, type BrokerReply, type BrokerRequest } from '../src/broker_protocol';
 import { VERSION } from '../src/version';
+import { WaitingTask } from '../src/waiting_task';
 
-export type Handler = (method: BrokerRequest['method'], params: any) => Promise<unknown>;
+export type Handler = (method: BrokerRequest['method'], params: any, task: WaitingTask) => Promise<unknown>;
 
 /** A well-framed request whose params are not what its method needs. */
 export class RequestError extends Error {}
@@ -40,14 +45,28 @@ function parseRequest(line: string): BrokerRequest | BrokerError {
   return req as BrokerRequest;
 }
 
+const validPatience = (req: BrokerRequest) => typeof req.patienceMs === 'number' && req.patienceMs > 0 && typeof req.sentAt === 'number';
+
 export function serveSocket(handler: Handler, onActivity: () => void): Server {
   return createServer((socket: Socket) => {
     let buffer = '';
-    const reply = (r: BrokerReply) => {
-      if (!socket.destroyed) socket.write(JSON.stringify(r) + '\n');
+    const waiting = new Set<WaitingTask>();
+    const reply = (r: BrokerReply | BrokerHeartbeat) => {
+      if (socket.destroyed) return;
+      let line: string;
+      try {
+        line = JSON.stringify(r);
+      } catch (e) {
+        // Every request is answered, even when its answer cannot be serialized (too deep, too long for a string).
+        line = JSON.stringify({ id: r.id, ok: false, error: toBrokerError(new Error(`the answer could not be sent: ${e instanceof Error ? e.message : String(e)}`)) });
+      }
+      socket.write(line + '\n');
     };
     socket.setEncoding('utf8');
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      for (const task of waiting) task.giveUp('the module closed its connection to the broker');
+    });
     socket.on('data', (chunk: string) => {
       onActivity();
       buffer += chunk;
@@ -73,10 +92,25 @@ export function serveSocket(handler: Handler, onActivity: () => void): Server {
           reply({ id, ok: false, error: req });
           continue;
         }
-        handler(req.method, req.params).then(
-          (result) => reply({ id: req.id, ok: true, result }),
-          (e) => reply({ id: req.id, ok: false, error: toBrokerError(e) }),
-        );
+        const patient = validPatience(req);
+        const task = new WaitingTask(patient ? req.sentAt! + req.patienceMs! : Infinity);
+        waiting.add(task);
+        const heartbeat = patient
+          ? setInterval(() => {
+              if (!task.stillWaiting()) return;
+              reply({ id: req.id, heartbeat: true });
+              task.heard(req.patienceMs!);
+            }, HEARTBEAT_MS)
+          : undefined;
+        handler(req.method, req.params, task)
+          .then(
+            (result) => reply({ id: req.id, ok: true, result }),
+            (e) => reply({ id: req.id, ok: false, error: toBrokerError(e) }),
+          )
+          .finally(() => {
+            clearInterval(heartbeat);
+            waiting.delete(task);
+          });
       }
     });
   });

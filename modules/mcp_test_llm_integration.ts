@@ -1,5 +1,5 @@
 import { defineModule } from '../src/ansible/spec';
-import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
+import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS, MAX_TIMER_SECONDS } from '../src/connection_options';
 import { ModuleFailure } from '../src/errors';
 import { FAIL_ON_ERROR_OPTION, mcpFailure, seconds, testOutcome, VALIDATION_RETURN, withCommonKeys } from '../src/results';
 import type { AgentRun } from '../src/llm/agent_loop';
@@ -94,7 +94,7 @@ export default defineModule({
       type: 'str',
     },
     llm_api_version: { description: 'Azure OpenAI C(api-version) query parameter. Only for O(llm_provider=azure).', type: 'str', default: DEFAULT_AZURE_API_VERSION },
-    llm_timeout: { description: 'Seconds to wait for each LLM API request.', type: 'int', default: 120 },
+    llm_timeout: { description: 'Seconds to wait for each LLM API request.', type: 'int', default: 120, min: 1, max: MAX_TIMER_SECONDS },
     system_prompt: { description: 'System prompt for the model.', type: 'str' },
     expected_tool_calls: {
       description: ['Names of tools the model must have called. A call counts when it reached the server (a refused call does not).'],

@@ -4,6 +4,11 @@
  * modules spread them into their own declarations.
  */
 import type { OptionSpecs, RequiredIf, ReturnSpec } from './ansible/spec';
+import { DEFAULT_MAX_RESULT_MB, MAX_NESTING, MAX_RESULT_MB } from './data_limits';
+
+/** The longest a Node timer can wait (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 export const CONNECTION_OPTIONS: OptionSpecs = {
   transport: {
@@ -73,9 +78,12 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     description: [
       'Seconds to wait for each MCP request (initialize included).',
       'A request that takes longer is cancelled (notifications/cancelled) and the task fails with "timed out after N s".',
+      'A task of many requests (a suite, pages of a list) takes as long as its requests do. With O(connection_reuse=true) the task also gives up on a broker it has not heard from (it sends a heartbeat every second while it works) for O(timeout) + 5 seconds; the broker then sends nothing more for that task.',
     ],
     type: 'int',
     default: 30,
+    min: 1,
+    max: MAX_TIMER_SECONDS,
   },
   connection_reuse: {
     description: [
@@ -86,9 +94,23 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     default: true,
   },
   connection_timeout: {
-    description: 'Seconds a pooled connection may stay idle before the broker closes it. Only with O(connection_reuse=true).',
+    description: [
+      'Seconds a pooled connection may stay idle before the broker closes it. Only with O(connection_reuse=true).',
+      '0 closes it as soon as no task uses it (tasks running at the same time, as with forks, still share it).',
+    ],
     type: 'int',
     default: 300,
+    min: 0,
+    max: MAX_TIMER_SECONDS,
+  },
+  max_result_size: {
+    description: [
+      `Largest result, in MB (1 MB = 1,048,576 bytes; at most ${MAX_RESULT_MB}), accepted from the server for one request; a larger one fails the task with "result of N MB exceeds max_result_size" instead of stalling the broker.`,
+      `A result that nests objects and lists more than ${MAX_NESTING} levels deep fails too, and so does an option nested that deep (Ansible itself fails on data a few hundred levels deep).`,
+      'Part of the server definition: tasks with different values do not share a pooled session.',
+    ],
+    type: 'int',
+    default: DEFAULT_MAX_RESULT_MB,
   },
   max_connection_retries: {
     description: [
@@ -97,6 +119,7 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     ],
     type: 'int',
     default: 3,
+    min: 0,
   },
 };
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { McpAuditError } from './errors';
 import { splitServerCommand } from './mcp/server_command';
+import { DEFAULT_MAX_RESULT_MB, MAX_RESULT_MB, MB } from './data_limits';
 
 export type TransportName = 'stdio' | 'sse' | 'http';
 
@@ -27,6 +28,8 @@ export interface ServerDefinition {
   caPath?: string;
   /** Client capabilities declared in initialize. */
   capabilities?: Record<string, unknown>;
+  /** max_result_size in bytes: how the session reads the server's answers. */
+  maxResultBytes?: number;
 }
 
 /** Per-task settings that do not define the session. */
@@ -56,13 +59,20 @@ export function taskEnvironment(env: NodeJS.ProcessEnv = process.env): Record<st
   return out;
 }
 
+function maxResultBytes(p: Record<string, any>): number {
+  const mb = p.max_result_size ?? DEFAULT_MAX_RESULT_MB;
+  if (!(mb > 0 && mb <= MAX_RESULT_MB)) throw new McpAuditError('usage', `max_result_size must be between 1 and ${MAX_RESULT_MB} (MB), got ${mb}`);
+  return Math.round(mb * MB);
+}
+
 /** Build the definition from the shared connection options of a task. */
 export function serverFromParams(p: Record<string, any>): ServerDefinition {
   const transport = (p.transport === 'streamable_http' ? 'http' : p.transport) as TransportName;
+  const maxResult = maxResultBytes(p);
   if (transport === 'stdio') {
     const cwd = p.server_cwd ?? process.cwd();
     const { command, args } = splitServerCommand(p.server_command, p.server_args ?? [], cwd);
-    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd };
+    return { transport, command, args, env: stringMap(p.server_env, 'server_env'), parentEnv: taskEnvironment(), cwd, maxResultBytes: maxResult };
   }
   const headers = { ...(stringMap(p.server_headers, 'server_headers') ?? {}) };
   const token = p.bearer_token ?? undefined;
@@ -73,6 +83,7 @@ export function serverFromParams(p: Record<string, any>): ServerDefinition {
     headers,
     validateCerts: p.validate_certs ?? true,
     caPath: p.ca_path ?? undefined,
+    maxResultBytes: maxResult,
   };
 }
 
@@ -80,7 +91,7 @@ export function settingsFromParams(p: Record<string, any>): ConnectionSettings {
   return {
     timeoutMs: Math.max(1, Number(p.timeout ?? 30)) * 1000,
     reuse: p.connection_reuse !== false,
-    idleTimeoutMs: Math.max(1, Number(p.connection_timeout ?? 300)) * 1000,
+    idleTimeoutMs: Math.max(0, Number(p.connection_timeout ?? 300)) * 1000,
     maxRetries: Math.max(0, Number(p.max_connection_retries ?? 3)),
   };
 }

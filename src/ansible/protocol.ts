@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { ModuleDefinition, ModuleResult, TaskContext } from './spec';
 import { noLogOptionNames, validateArguments } from './validate';
 import { ModuleFailure } from '../errors';
+import { maskText } from '../secrets';
 
 export const NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER';
-const MASK = '********';
 
 export interface ArgsFile {
   options: Record<string, unknown>;
@@ -44,15 +44,8 @@ export function readArgsFile(path: string | undefined): ArgsFile {
 /** Replace no_log values anywhere in a result, like ansible.module_utils.common.parameters.remove_values. */
 export function maskSecrets<T>(value: T, secrets: ReadonlySet<string>): T {
   if (!secrets.size) return value;
-  // Longest first, so a secret that contains another is masked whole.
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
   const walk = (v: any): any => {
-    if (typeof v === 'string') {
-      if (secrets.has(v)) return NO_LOG_PLACEHOLDER;
-      let out = v;
-      for (const s of ordered) if (out.includes(s)) out = out.split(s).join(MASK);
-      return out;
-    }
+    if (typeof v === 'string') return secrets.has(v) ? NO_LOG_PLACEHOLDER : maskText(v, secrets);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [walk(k), walk(x)]));
     if ((typeof v === 'number' || typeof v === 'boolean') && secrets.has(String(v))) return NO_LOG_PLACEHOLDER;

@@ -16,6 +16,9 @@ export interface OptionSpec {
   required?: boolean;
   default?: unknown;
   choices?: readonly unknown[];
+  /** Bounds of an int or float option, checked after coercion and shown in the docs. */
+  min?: number;
+  max?: number;
   aliases?: readonly string[];
   no_log?: boolean;
   /** Environment variables read when the option is not given (Ansible's env_fallback). */

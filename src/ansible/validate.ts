@@ -2,11 +2,13 @@
  * Argument validation with AnsibleModule's rules (ansible.module_utils.common.
  * parameters / validation): aliases, unknown options, required, defaults, type
  * coercion, elements, choices, suboptions, mutually_exclusive, required_if,
- * required_together and required_one_of. Messages follow Ansible's wording so
+ * required_together and required_one_of; plus declared min/max of numbers,
+ * which AnsibleModule lacks. Messages follow Ansible's wording so
  * that people who know Ansible recognise them.
  */
 import { homedir } from 'node:os';
 import type { ArgumentRules, OptionSpec, OptionSpecs, OptionType } from './spec';
+import { MAX_NESTING, nestedDeeperThan } from '../data_limits';
 
 export class ArgumentError extends Error {}
 
@@ -146,6 +148,21 @@ function collectNoLogValues(value: unknown, into: Set<string>): void {
 
 const isSet = (v: unknown) => v !== undefined && v !== null;
 
+/** The declared range, in words ("between 1 and 10", "at least 0"); undefined when there is none. */
+export function rangeText(spec: Pick<OptionSpec, 'min' | 'max'>): string | undefined {
+  if (spec.min !== undefined && spec.max !== undefined) return `between ${spec.min} and ${spec.max}`;
+  if (spec.min !== undefined) return `at least ${spec.min}`;
+  if (spec.max !== undefined) return `at most ${spec.max}`;
+  return undefined;
+}
+
+/** The range a number falls outside of, in words; undefined when it is within (or not a number). */
+function outOfRange(spec: OptionSpec, value: unknown): string | undefined {
+  if (typeof value !== 'number') return undefined;
+  if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) return rangeText(spec);
+  return undefined;
+}
+
 function describeOptions(options: OptionSpecs): string {
   return Object.entries(options)
     .map(([name, spec]) => (spec.aliases?.length ? `${name} (${spec.aliases.join(', ')})` : name))
@@ -246,6 +263,8 @@ function validateLevel(
         );
       }
     }
+    const outside = outOfRange(spec, params[name]);
+    if (outside) result.errors.push(`value of ${name} must be ${outside}, got: ${pythonStr(params[name])}${suffix}`);
     if (spec.options) {
       const sub = { options: spec.options };
       const label = where ? `${where}.${name}` : name;
@@ -279,7 +298,13 @@ function validateLevel(
 /** Validate a task's options (without `_ansible_*` keys) against a module's rules. */
 export function validateArguments(rules: ArgumentRules, input: Record<string, unknown>, moduleName: string): ValidationResult {
   const result: ValidationResult = { params: {}, errors: [], warnings: [], noLogValues: new Set() };
-  result.params = validateLevel(rules, input, moduleName, result);
+  // Too deep to walk safely (masking, the invocation echo, JSON): refused and left out, never echoed.
+  const walkable: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (!nestedDeeperThan(value, MAX_NESTING)) walkable[name] = value;
+    else result.errors.push(`argument '${name}' nests dicts and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`);
+  }
+  result.params = validateLevel(rules, walkable, moduleName, result);
   return result;
 }
 

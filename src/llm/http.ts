@@ -5,6 +5,7 @@
  * headers only, and are cut out of every message: some APIs echo the key they got.
  */
 import { ModuleFailure } from '../errors';
+import { excerpt, maskText } from '../secrets';
 
 export class LlmApiError extends ModuleFailure {
   constructor(
@@ -30,24 +31,26 @@ export interface PostJson {
   sign?: (request: { url: URL; headers: Record<string, string>; body: string }) => Record<string, string>;
 }
 
-const MASK = '********';
+type Secrets = readonly (string | undefined)[];
+const known = (secrets: Secrets) => secrets.filter((s): s is string => !!s);
 
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  return secrets.reduce<string>((out, secret) => (secret ? out.split(secret).join(MASK) : out), text);
+export function redact(text: string, secrets: Secrets): string {
+  return maskText(text, known(secrets));
 }
 
-const preview = (text: string, max = 500) => {
+/** At most `max` characters of an answer; the key masked before the cut, and any piece of it the cut left. */
+const preview = (text: string, secrets: Secrets, max = 500) => {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty body)';
+  return flat.length > max ? `${excerpt(flat, known(secrets), { keep: 'head', chars: max })}…` : flat || '(empty body)';
 };
 
 /** The error message inside an API's error body, in the shapes the providers use. */
-export function apiErrorMessage(body: string): string {
+export function apiErrorMessage(body: string, secrets: Secrets = []): string {
   let parsed: any;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return preview(body);
+    return preview(body, secrets);
   }
   // Google answers some errors as a one-element list.
   if (Array.isArray(parsed) && parsed.length === 1) parsed = parsed[0];
@@ -56,7 +59,7 @@ export function apiErrorMessage(body: string): string {
   const e = parsed?.error;
   const oauth = typeof e === 'string' && typeof parsed?.error_description === 'string' ? `${e}: ${parsed.error_description}` : undefined;
   const message = [e?.message, oauth, e, parsed?.message, parsed?.Message, parsed?.detail].find((m) => typeof m === 'string' && m.trim());
-  return preview(message ?? body);
+  return preview(message ?? body, secrets);
 }
 
 /** fetch's "fetch failed" hides the reason in `cause` (an AggregateError when every address of a host refused). */
@@ -94,12 +97,12 @@ export async function postJson(o: PostJson): Promise<any> {
   }
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
   if (!response.ok) {
-    throw new LlmApiError(redact(`the ${o.api} API answered ${status} (POST ${o.url}): ${apiErrorMessage(text)}`, o.secrets), response.status);
+    throw new LlmApiError(redact(`the ${o.api} API answered ${status} (POST ${o.url}): ${apiErrorMessage(text, o.secrets)}`, o.secrets), response.status);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new LlmApiError(redact(`the ${o.api} API answered ${status} with a body that is not JSON (POST ${o.url}): ${preview(text, 200)}`, o.secrets), response.status);
+    throw new LlmApiError(redact(`the ${o.api} API answered ${status} with a body that is not JSON (POST ${o.url}): ${preview(text, o.secrets, 200)}`, o.secrets), response.status);
   }
 }
 

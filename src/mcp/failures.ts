@@ -37,13 +37,18 @@ export function httpStatus(e: unknown): number | undefined {
 
 export async function explainFailure(ctx: FailureContext, e: unknown, what: string, timeoutMs: number, reachedServer: boolean): Promise<Explained> {
   if (e instanceof McpAuditError) return { error: e };
+  // The transport answered for the server (a result over max_result_size): its error says it all.
+  if (e instanceof McpError && e.data instanceof McpAuditError) return { error: e.data };
   const stdio = ctx.transport instanceof StdioServerTransport ? ctx.transport : undefined;
   const garbage = stdio?.garbageLines
     ? ` The server wrote ${stdio.garbageLines} non-JSON line(s) on stdout (last: ${JSON.stringify(stdio.lastGarbage)}); an MCP stdio server must write only JSON-RPC there.`
     : '';
-  const stderrTail = () => (stdio?.stderr.trim() ? ` Server stderr (last lines): ${stdio.stderr.trim().split('\n').slice(-15).join('\n')}` : '');
+  const stderrTail = () => {
+    const tail = stdio?.stderrTail(15).trim();
+    return tail ? ` Server stderr (last lines): ${tail}` : '';
+  };
   const details = (extra: Record<string, unknown> = {}) => ({
-    ...(stdio ? { server_stderr: stdio.stderr.split('\n').slice(-30).join('\n'), server_exit: stdio.status ?? null } : {}),
+    ...(stdio ? { server_stderr: stdio.stderrTail(30), server_exit: stdio.status ?? null } : {}),
     ...extra,
   });
   const http = httpStatus(e);
@@ -63,6 +68,9 @@ export async function explainFailure(ctx: FailureContext, e: unknown, what: stri
   // Legacy SSE: the event stream's EventSource turned our "could not connect" error into a string; use the original.
   const network = (ctx.transport as WithConnectError).lastConnectError;
   if (network && ctx.transportName === 'sse' && e instanceof Error && e.message.startsWith('SSE error: could not connect')) return { error: network };
+  // An event stream cut for its size: the request it carried then times out or finds the connection closed; say why.
+  const oversized = (ctx.transport as WithConnectError).takeOversized?.();
+  if (oversized) return { error: oversized };
   if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
     return { error: new McpAuditError('timeout', `${what} timed out after ${timeoutMs / 1000} s (timeout: ${timeoutMs / 1000}); the request was cancelled.${garbage}`, details(), reachedServer) };
   }

@@ -4,11 +4,12 @@
  * failures into "could not connect to <url>: <cause>".
  */
 import { readFileSync } from 'node:fs';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, fetch as undiciFetch, Response as UndiciResponse } from 'undici';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpAuditError } from '../errors';
+import { DEFAULT_MAX_RESULT_MB, MB, resultTooLarge } from '../data_limits';
 import type { ServerDefinition } from '../server_definition';
 
 const TLS_HINTS: Record<string, string> = {
@@ -39,11 +40,49 @@ export function safeUrl(url: string | URL): string {
 }
 
 /**
+ * A response over max_result_size fails: at once when its Content-Length says so, else
+ * once its body (one event, on an event stream) grows past the limit.
+ */
+function limitResponse(response: UndiciResponse, limit: number, onOversized: (e: McpAuditError, eventStream: boolean) => void): UndiciResponse {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > limit) {
+    void response.body?.cancel().catch(() => undefined);
+    const error = resultTooLarge(limit, declared);
+    onOversized(error, false);
+    throw error;
+  }
+  if (!response.body) return response;
+  const eventStream = /^text\/event-stream/i.test(response.headers.get('content-type') ?? '');
+  let size = 0;
+  let lastByte = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      // An event ends at a blank line; only the event being read counts.
+      const blank = eventStream ? Math.max(bytes.lastIndexOf('\n\n'), bytes.lastIndexOf('\n\r\n')) : -1;
+      if (blank >= 0) size = bytes.length - blank;
+      else if (eventStream && lastByte === 0x0a && (bytes[0] === 0x0a || bytes[0] === 0x0d)) size = bytes.length;
+      else size += bytes.length;
+      lastByte = bytes[bytes.length - 1] ?? lastByte;
+      if (size <= limit) return controller.enqueue(chunk);
+      const error = resultTooLarge(limit, undefined);
+      onOversized(error, eventStream);
+      controller.error(error);
+    },
+  });
+  return new UndiciResponse(response.body.pipeThrough(counter) as any, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/**
  * `onResult` hears each request's network failure (or undefined on success): the SSE
  * transport's EventSource flattens a thrown error into a string, so the session asks
  * the transport for the last one instead (see lastConnectError).
  */
-export function httpFetch(def: ServerDefinition, onResult?: (failure: McpAuditError | undefined) => void): typeof fetch {
+export function httpFetch(
+  def: ServerDefinition,
+  onResult?: (failure: McpAuditError | undefined) => void,
+  onOversized: (e: McpAuditError, eventStream: boolean) => void = () => undefined,
+): typeof fetch {
   let ca: string | undefined;
   if (def.caPath) {
     try {
@@ -73,7 +112,7 @@ export function httpFetch(def: ServerDefinition, onResult?: (failure: McpAuditEr
       throw failure;
     }
     onResult?.(undefined);
-    return response;
+    return limitResponse(response, def.maxResultBytes ?? DEFAULT_MAX_RESULT_MB * MB, onOversized);
   };
   return wrapped as unknown as typeof fetch;
 }
@@ -87,12 +126,31 @@ export function httpTransport(def: ServerDefinition): Transport {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new McpAuditError('usage', `server_url must be http:// or https://, got ${url.protocol}`);
   let lastConnectError: McpAuditError | undefined;
-  const options = { fetch: httpFetch(def, (failure) => (lastConnectError = failure)), requestInit: { headers: def.headers ?? {} } };
+  let oversized: McpAuditError | undefined;
+  const fetch = httpFetch(
+    def,
+    (failure) => (lastConnectError = failure),
+    (e, eventStream) => {
+      oversized = e;
+      // The request an event stream carried would wait out its timeout: end the session, so it fails now (with this error).
+      if (eventStream) void transport.close().catch(() => undefined);
+    },
+  );
+  const options = { fetch, requestInit: { headers: def.headers ?? {} } };
   const transport: Transport = def.transport === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+  Object.defineProperty(transport, 'takeOversized', {
+    value: () => {
+      const e = oversized;
+      oversized = undefined;
+      return e;
+    },
+  });
   return Object.defineProperty(transport, 'lastConnectError', { get: () => lastConnectError }) as Transport & WithConnectError;
 }
 
 /** The last network failure of the transport's requests (cleared by a request that got a response). */
 export interface WithConnectError {
   readonly lastConnectError?: McpAuditError;
+  /** A response over max_result_size that broke a stream (the request then fails as closed or timed out); read once. */
+  takeOversized?(): McpAuditError | undefined;
 }

@@ -21,11 +21,13 @@ import {
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ZodType } from 'zod/v4';
 import { McpAuditError } from '../errors';
+import { MAX_NESTING, nestedDeeperThan } from '../data_limits';
 import type { ServerDefinition } from '../server_definition';
 import { explainFailure } from './failures';
 import { openTransport } from './transports';
 import { StdioServerTransport } from './stdio_transport';
 import { VERSION } from '../version';
+import { WaitingTask } from '../waiting_task';
 
 export const CLIENT_INFO = { name: 'tosin2013.mcp_audit', version: VERSION };
 
@@ -118,11 +120,21 @@ export class McpSession {
   /** Send one request; any failure becomes an McpAuditError naming the method. */
   async request<T>(method: string, params: Record<string, unknown> | undefined, schema: ZodType<T>, timeoutMs: number): Promise<T> {
     if (this.closed) throw new McpAuditError('exited', `the MCP server connection is closed; cannot send ${method}`);
+    // In the broker: never send for a task that gave up, and cancel what is in flight when it does.
+    const task = WaitingTask.current();
+    task?.ensureWaiting();
+    let result: T;
     try {
-      return (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs })) as T;
+      result = (await this.client.request({ method, params } as any, schema as any, { timeout: timeoutMs, signal: task?.requestSignal() })) as T;
     } catch (e) {
+      task?.ensureWaiting();
       throw await this.explain(e, method, timeoutMs, !REPLAYABLE.has(method));
     }
+    // Checked here, for every transport: deeper JSON would overflow the stack of whatever walks it next.
+    if (nestedDeeperThan(result, MAX_NESTING)) {
+      throw new McpAuditError('protocol', `${method} failed: the server's result nests objects and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`, {}, true);
+    }
+    return result;
   }
 
   /** Every page of a list (tools, resources, resource templates, prompts); [] when the server does not offer it. */
@@ -153,7 +165,9 @@ export class McpSession {
   /** The tool list, cached for the life of the session until the server says it changed. */
   tools(timeoutMs: number): Promise<Tool[]> {
     if (!this.toolCache) {
-      this.toolCache = this.listAll('tools', timeoutMs) as Promise<Tool[]>;
+      WaitingTask.current()?.ensureWaiting();
+      // Shared by every task that asks meanwhile: one task giving up must not fail the others.
+      this.toolCache = WaitingTask.shared(() => this.listAll('tools', timeoutMs)) as Promise<Tool[]>;
       this.toolCache.catch(() => (this.toolCache = undefined));
     }
     return this.toolCache;
@@ -177,7 +191,14 @@ export class McpSession {
     return error;
   }
 
-  async close(): Promise<void> {
+  private closing?: Promise<void>;
+
+  /** Idempotent: the pool and a dying transport may both ask. */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     const terminate = (this.transport as { terminateSession?: () => Promise<void> }).terminateSession;
     if (!this.closed && terminate && this.transport.sessionId) {
       // Streamable HTTP: tell the server the session is over (DELETE), bounded so a dead server cannot stall a close.

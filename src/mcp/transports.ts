@@ -9,7 +9,15 @@ import { StdioServerTransport } from './stdio_transport';
 
 export async function openTransport(def: ServerDefinition): Promise<Transport> {
   if (def.transport === 'stdio') {
-    return new StdioServerTransport({ command: def.command!, args: def.args ?? [], env: def.env, parentEnv: def.parentEnv, cwd: def.cwd });
+    return new StdioServerTransport({
+      command: def.command!,
+      args: def.args ?? [],
+      env: def.env,
+      parentEnv: def.parentEnv,
+      cwd: def.cwd,
+      maxResultBytes: def.maxResultBytes,
+      secrets: Object.values(def.env ?? {}),
+    });
   }
   const { httpTransport } = await import('./http_transport');
   return httpTransport(def);

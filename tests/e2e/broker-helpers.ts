@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import {
   EVERYTHING_JS,
   FQCN,
@@ -180,6 +180,19 @@ export class Scenario {
   }
 }
 
+/** For a test file: a function that makes a Scenario, each cleaned up after its test. */
+export function scenarioPerTest(): () => Scenario {
+  const made: Scenario[] = [];
+  afterEach(() => {
+    for (const s of made.splice(0)) s.cleanup();
+  });
+  return () => {
+    const s = new Scenario();
+    made.push(s);
+    return s;
+  };
+}
+
 /** The playbook output and the broker log, for assertion messages. */
 export function output(run: PlaybookRun): string {
   let log = '';
@@ -264,8 +277,9 @@ export interface DirectRun {
 /**
  * Run an installed module the way Ansible runs a binary module: `<module>
  * <args-file>`, the args file holding the options and `_ansible_*` keys.
+ * `killAfterMs` SIGKILLs it then (a task killed while it waits).
  */
-export function runModuleDirect(module: string, options: Record<string, unknown>, env: Record<string, string>, cwd: string): Promise<DirectRun> {
+export function runModuleDirect(module: string, options: Record<string, unknown>, env: Record<string, string>, cwd: string, killAfterMs = 120_000): Promise<DirectRun> {
   const work = mkdtempSync(join(tmpdir(), 'mcp-audit-direct-'));
   const argsFile = join(work, 'args');
   writeFileSync(
@@ -292,7 +306,7 @@ export function runModuleDirect(module: string, options: Record<string, unknown>
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.once('error', (e) => {
       clearTimeout(timer);
       reject(e);

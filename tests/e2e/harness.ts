@@ -62,6 +62,11 @@ export interface ServerOptions {
 /** @modelcontextprotocol/server-everything over stdio. */
 export const everythingServer: ServerOptions = { server_command: NODE, server_args: [EVERYTHING_JS] };
 
+/** The fault-injection server (tests/helpers/hostile_server.mjs) in one of its modes. */
+export function hostileServer(mode: string): ServerOptions {
+  return { server_command: NODE, server_args: [join(REPO_ROOT, 'tests', 'helpers', 'hostile_server.mjs'), mode] };
+}
+
 /** @modelcontextprotocol/server-filesystem over stdio, allowed to touch `dir` only. */
 export function filesystemServer(dir: string): ServerOptions {
   return { server_command: NODE, server_args: [FILESYSTEM_JS, dir] };

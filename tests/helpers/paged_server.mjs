@@ -14,6 +14,9 @@
  * server did not hand out is answered with -32602 (Invalid params), so a
  * client that makes up cursors fails. Every request is appended as one JSON
  * line to $PAGED_SERVER_LOG when it is set, so a test can see the pages asked.
+ *
+ * Slow on demand, for deadline tests: PAGED_DELAY_MS delays every list page
+ * and tool call; PAGED_START_DELAY_MS delays reading stdin (initialize).
  */
 import { appendFileSync } from 'node:fs';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -47,6 +50,8 @@ const prompts = range(4).map((i) => ({ name: `page_prompt_${i}`, description: `P
 const log = (entry) => {
   if (process.env.PAGED_SERVER_LOG) appendFileSync(process.env.PAGED_SERVER_LOG, JSON.stringify(entry) + '\n');
 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const DELAY = Number(process.env.PAGED_DELAY_MS ?? 0);
 
 /** One page of `items` after `cursor` (an opaque token: base64 of "<list>:<offset>"). */
 function page(list, items, cursor, size) {
@@ -65,24 +70,29 @@ function page(list, items, cursor, size) {
 const server = new Server({ name: 'paged-test-server', version: '1.0.0' }, { capabilities: { tools: {}, resources: {}, prompts: {} } });
 
 server.setRequestHandler(ListToolsRequestSchema, async (req) => {
+  await sleep(DELAY);
   const { items, nextCursor } = page('tools', tools, req.params?.cursor, PAGE);
   return { tools: items, ...(nextCursor ? { nextCursor } : {}) };
 });
 server.setRequestHandler(ListResourcesRequestSchema, async (req) => {
+  await sleep(DELAY);
   const { items, nextCursor } = page('resources', resources, req.params?.cursor, PAGE);
   return { resources: items, ...(nextCursor ? { nextCursor } : {}) };
 });
 server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req) => {
+  await sleep(DELAY);
   const { items, nextCursor } = page('templates', templates, req.params?.cursor, 2);
   return { resourceTemplates: items, ...(nextCursor ? { nextCursor } : {}) };
 });
 server.setRequestHandler(ListPromptsRequestSchema, async (req) => {
+  await sleep(DELAY);
   const { items, nextCursor } = page('prompts', prompts, req.params?.cursor, PAGE);
   return { prompts: items, ...(nextCursor ? { nextCursor } : {}) };
 });
 server.setRequestHandler(CallToolRequestSchema, async (req) => {
   if (!tools.some((t) => t.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Tool ${req.params.name} not found`);
   log({ call: req.params.name });
+  await sleep(DELAY);
   return { content: [{ type: 'text', text: `${req.params.name} got ${req.params.arguments?.word}` }] };
 });
 server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
@@ -95,4 +105,5 @@ server.setRequestHandler(GetPromptRequestSchema, async (req) => {
   return { messages: [{ role: 'user', content: { type: 'text', text: `prompt ${req.params.name}` } }] };
 });
 
+await sleep(Number(process.env.PAGED_START_DELAY_MS ?? 0));
 await server.connect(new StdioServerTransport());

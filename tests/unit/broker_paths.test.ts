@@ -1,14 +1,16 @@
 /**
  * Where the broker lives (src/broker_paths.ts): the directory (explicit,
  * MCP_AUDIT_BROKER_DIR, XDG_RUNTIME_DIR or the temp dir), file names that
- * carry the runtime version, the unix socket path limit, and a private
- * (0700, owned by us) directory. Real directories in a temp dir.
+ * carry the runtime version, the unix socket path limit, and the trust
+ * checks: a real directory of ours that nobody else may enter, holding a
+ * socket of ours, or a clear refusal. Real directories in a temp dir.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { brokerDir, brokerPaths, ensurePrivateDir } from '../../src/broker_paths';
+import { brokerDir, brokerPaths, TrustedDir } from '../../src/broker_paths';
 import { ModuleFailure } from '../../src/errors';
 import { VERSION } from '../../src/version';
 
@@ -62,6 +64,15 @@ describe('brokerDir', () => {
 
   it('falls back to <tmpdir>/mcp_audit-<uid> without either variable', () => {
     expect(brokerDir()).toBe(join(tmpdir(), `mcp_audit-${uid}`));
+  });
+
+  it('refuses a relative MCP_AUDIT_BROKER_DIR (module and broker run in different directories)', () => {
+    for (const rel of ['broker', './broker', '~/broker']) {
+      process.env.MCP_AUDIT_BROKER_DIR = rel;
+      const e = thrown(() => brokerDir());
+      expect(e).toBeInstanceOf(ModuleFailure);
+      expect(e.message).toContain(`MCP_AUDIT_BROKER_DIR must be an absolute path, got '${rel}'`);
+    }
   });
 
   it('ignores an empty MCP_AUDIT_BROKER_DIR', () => {
@@ -181,71 +192,144 @@ describe('brokerPaths', () => {
   });
 });
 
-describe('ensurePrivateDir', () => {
+describe('TrustedDir: the broker directory is ours and private, or refused (never repaired)', () => {
+  const opened: TrustedDir[] = [];
+  const open = (dir: string, create = true) => {
+    const d = TrustedDir.open(dir, { create });
+    if (d) opened.push(d);
+    return d;
+  };
+  afterEach(() => {
+    for (const d of opened.splice(0)) d.close();
+  });
+
   it('creates a missing directory (and its parents) with mode 0700', () => {
     const dir = join(tmp, 'a', 'b', 'broker');
-    ensurePrivateDir(dir);
+    expect(open(dir)).toBeDefined();
     expect(statSync(dir).isDirectory()).toBe(true);
     expect(mode(dir)).toBe(0o700);
     expect(statSync(dir).uid).toBe(uid);
+  });
+
+  it('without create, a missing directory means no broker (undefined) and nothing is made', () => {
+    const dir = join(tmp, 'missing');
+    expect(open(dir, false)).toBeUndefined();
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('leaves an existing 0700 directory and its contents alone', () => {
     const dir = join(tmp, 'ok');
     mkdirSync(dir, { mode: 0o700 });
     writeFileSync(join(dir, 'keep'), 'x');
-    ensurePrivateDir(dir);
+    expect(open(dir)!.path).toBe(dir);
     expect(mode(dir)).toBe(0o700);
     expect(existsSync(join(dir, 'keep'))).toBe(true);
   });
 
-  it('tightens a 0755 directory it owns to 0700', () => {
-    const dir = join(tmp, 'open');
-    mkdirSync(dir);
-    chmodSync(dir, 0o755);
-    ensurePrivateDir(dir);
-    expect(mode(dir)).toBe(0o700);
-  });
-
-  it('tightens 0777 and 0701 (others may enter) too', () => {
-    for (const m of [0o777, 0o701, 0o710]) {
+  it('refuses a directory of ours that others may enter, names its mode and how to fix it, and leaves it as it was', () => {
+    for (const m of [0o755, 0o777, 0o701, 0o710, 0o750]) {
       const dir = join(tmp, `m${m.toString(8)}`);
       mkdirSync(dir);
       chmodSync(dir, m);
-      ensurePrivateDir(dir);
-      expect(mode(dir), m.toString(8)).toBe(0o700);
+      const e = thrown(() => open(dir));
+      expect(e).toBeInstanceOf(ModuleFailure);
+      expect(e.message).toContain(`refusing to use the broker directory ${dir}: its mode 0${m.toString(8)} lets other users in`);
+      expect(e.message).toContain(`chmod 700 ${dir}`);
+      expect(e.message).toContain('nothing was sent to it');
+      expect(mode(dir), m.toString(8)).toBe(m);
     }
   });
 
-  it('refuses a path that is a file, with a ModuleFailure', () => {
+  it('refuses a path that is a file', () => {
     const file = join(tmp, 'file');
     writeFileSync(file, 'data');
-    const e = thrown(() => ensurePrivateDir(file));
+    const e = thrown(() => open(file));
     expect(e).toBeInstanceOf(ModuleFailure);
-    expect(e.message).toBe(`broker directory ${file} is not a directory`);
+    expect(e.message).toMatch(new RegExp(`^refusing to use the broker directory ${file}: it is not a directory \\(owner uid ${uid}\\b.*mode 0644\\)`));
     expect(statSync(file).isFile()).toBe(true);
   });
 
-  it('refuses a symlink to a directory and does not touch the target', () => {
+  it('refuses a symlink, even to a private directory of ours, and names its target', () => {
     const target = join(tmp, 'target');
-    mkdirSync(target);
-    chmodSync(target, 0o755);
+    mkdirSync(target, { mode: 0o700 });
     const link = join(tmp, 'link');
     symlinkSync(target, link);
-    const e = thrown(() => ensurePrivateDir(link));
+    const e = thrown(() => open(link));
     expect(e).toBeInstanceOf(ModuleFailure);
-    expect(e.message).toContain('is not a directory');
-    expect(mode(target)).toBe(0o755);
+    expect(e.message).toContain(`refusing to use the broker directory ${link}: it is a symbolic link to ${target} (owner uid ${uid}`);
+    expect(e.message).toContain('mode 0700');
+    expect(mode(target)).toBe(0o700);
   });
 
-  it.skipIf(!isRoot)('refuses a directory that belongs to another user, without changing it', () => {
+  it('refuses a dangling symlink instead of creating its target', () => {
+    const link = join(tmp, 'dangling');
+    symlinkSync(join(tmp, 'nowhere'), link);
+    expect(() => open(link)).toThrow(/is a symbolic link that leads nowhere/);
+    expect(existsSync(join(tmp, 'nowhere'))).toBe(false);
+  });
+
+  it.skipIf(!isRoot)('(root) refuses a directory that belongs to another user, naming owner and mode, without changing it', () => {
     const dir = join(tmp, 'theirs');
     mkdirSync(dir);
-    chmodSync(dir, 0o755);
+    chmodSync(dir, 0o700);
     chownSync(dir, 12345, 12345);
-    const e = thrown(() => ensurePrivateDir(dir));
+    const e = thrown(() => open(dir));
     expect(e).toBeInstanceOf(ModuleFailure);
-    expect(e.message).toBe(`broker directory ${dir} belongs to uid 12345, not to you (uid ${uid}); refusing to use it`);
-    expect(mode(dir)).toBe(0o755);
+    expect(e.message).toContain(`refusing to use the broker directory ${dir}: it belongs to uid 12345 (mode 0700), not to you (uid 0 (root)), so someone else may be listening in it`);
+    expect(e.message).toContain('set MCP_AUDIT_BROKER_DIR to a directory of your own');
+    expect(mode(dir)).toBe(0o700);
+    expect(statSync(dir).uid).toBe(12345);
+  });
+
+  it('names files through the directory it checked: swapping the directory afterwards changes nothing', () => {
+    const dir = join(tmp, 'swap');
+    mkdirSync(dir, { mode: 0o700 });
+    const trusted = open(dir)!;
+    renameSync(dir, join(tmp, 'checked'));
+    mkdirSync(dir, { mode: 0o777 }); // an impostor at the old path
+    writeFileSync(trusted.at('probe'), 'x');
+    expect(existsSync(join(tmp, 'checked', 'probe'))).toBe(true);
+    expect(existsSync(join(dir, 'probe'))).toBe(false);
+  });
+
+  describe('the socket in it', () => {
+    const listen = (path: string) =>
+      new Promise<Server>((resolve) => {
+        const server = createServer().listen(path, () => resolve(server));
+      });
+
+    it('is absent (false), or a socket of ours (true)', async () => {
+      const dir = join(tmp, 's');
+      const trusted = open(dir)!;
+      const sock = join(dir, 'b.sock');
+      expect(trusted.hasSocket(sock)).toBe(false);
+      const server = await listen(sock);
+      try {
+        expect(trusted.hasSocket(sock)).toBe(true);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('is refused when it is not a socket', () => {
+      const dir = join(tmp, 's');
+      const trusted = open(dir)!;
+      const sock = join(dir, 'b.sock');
+      writeFileSync(sock, '');
+      expect(() => trusted.hasSocket(sock)).toThrow(new RegExp(`^refusing to use the broker socket ${sock}: it is not a socket`));
+    });
+
+    it.skipIf(!isRoot)('(root) is refused when another user owns it', async () => {
+      const dir = join(tmp, 's');
+      const trusted = open(dir)!;
+      const sock = join(dir, 'b.sock');
+      const server = await listen(sock);
+      try {
+        chownSync(sock, 12345, 12345);
+        expect(() => trusted.hasSocket(sock)).toThrow(`refusing to use the broker socket ${sock}: it belongs to uid 12345`);
+      } finally {
+        server.close();
+      }
+    });
   });
 });

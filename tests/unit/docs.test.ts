@@ -79,6 +79,13 @@ function readModuleFile(text: string): ModuleFileContents {
   return JSON.parse(run.stdout);
 }
 
+/** An option's description lines plus the sentence stating its declared range. */
+function optionLines(spec: OptionSpecs[string]): string[] {
+  const { min, max } = spec;
+  const range = min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : max !== undefined ? `at most ${max}` : '';
+  return [...asLines(spec.description), ...(range ? [`Must be ${range}.`] : [])];
+}
+
 const isEmptyContainer = (v: unknown) => (Array.isArray(v) && v.length === 0) || (!!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /** Assert that the documented options mirror the declared ones, recursively. */
@@ -87,8 +94,9 @@ function expectOptionsMirror(documented: Record<string, any>, declared: OptionSp
   for (const [name, spec] of Object.entries(declared)) {
     const doc = documented[name];
     const at = `${where}.${name}`;
-    expect(doc.description, `${at}.description`).toEqual(asLines(spec.description));
+    expect(doc.description, `${at}.description`).toEqual(optionLines(spec));
     expect(doc.type, `${at}.type`).toBe(spec.type ?? 'str');
+    expect(doc, `${at}: min/max are not doc keys`).not.toHaveProperty('min');
     expect(doc.elements, `${at}.elements`).toBe(spec.elements);
     expect(doc.required, `${at}.required`).toBe(spec.required ? true : undefined);
     if (spec.default === undefined || isEmptyContainer(spec.default)) expect(doc.default, `${at}.default`).toBeUndefined();
@@ -213,6 +221,15 @@ describe('module files of the real modules', () => {
     it('keeps its lines within the 160 columns of ansible-test pep8', () => {
       expect(text.split('\n').filter((line) => line.length > 160)).toEqual([]);
     });
+  });
+
+  it('states the declared ranges of the timeouts and retries', () => {
+    const options = readModuleFile(moduleFile(MODULES.mcp_test_llm_integration)).DOCUMENTATION.options;
+    expect(options.timeout.description.at(-1)).toBe('Must be between 1 and 2147483.');
+    expect(options.connection_timeout.description.at(-1)).toBe('Must be between 0 and 2147483.');
+    expect(options.max_connection_retries.description.at(-1)).toBe('Must be at least 0.');
+    expect(options.llm_timeout.description.at(-1)).toBe('Must be between 1 and 2147483.');
+    expect(markdownReference(MODULES, CONNECTION_OPTIONS)).toMatch(/\| `timeout` \| int \| `30` \| .*Must be between 1 and 2147483\.\s*\|/);
   });
 
   it('converts the O() markup found in the real declarations', () => {

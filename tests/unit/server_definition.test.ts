@@ -131,8 +131,12 @@ describe('settingsFromParams', () => {
     expect(settingsFromParams({ timeout: null, connection_reuse: null, connection_timeout: null, max_connection_retries: null })).toEqual(settingsFromParams({}));
   });
 
-  it('clamps nonsense: timeouts at least 1 s, retries at least 0', () => {
-    expect(settingsFromParams({ timeout: 0, connection_timeout: -5, max_connection_retries: -1 })).toMatchObject({ timeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0 });
+  it('keeps connection_timeout 0 (close once no task uses the connection)', () => {
+    expect(settingsFromParams({ connection_timeout: 0 })).toMatchObject({ idleTimeoutMs: 0 });
+  });
+
+  it('clamps what validation would have refused: timeouts at least 1 s, idle time and retries at least 0', () => {
+    expect(settingsFromParams({ timeout: 0, connection_timeout: -5, max_connection_retries: -1 })).toMatchObject({ timeoutMs: 1000, idleTimeoutMs: 0, maxRetries: 0 });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * AnsibleModule's argument rules as implemented by src/ansible/validate.ts:
  * types and coercion, elements, defaults, choices, required*, aliases,
- * unknown options, suboptions and no_log collection.
+ * unknown options, suboptions, declared min/max and no_log collection.
  */
 import { homedir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -394,6 +394,41 @@ describe('choices', () => {
 
   it('does not check an absent option against its choices', () => {
     expect(check(options, {}).errors).toEqual([]);
+  });
+});
+
+describe('min and max', () => {
+  const options: OptionSpecs = {
+    timeout: { description: 't', type: 'int', min: 1, max: 2147483 },
+    retries: { description: 'r', type: 'int', min: 0 },
+    ratio: { description: 'q', type: 'float', max: 1.5 },
+  };
+
+  it('accepts values within the range, bounds included, after coercion', () => {
+    expect(check(options, { timeout: '1', retries: 0, ratio: 1.5 }).errors).toEqual([]);
+    expect(check(options, { timeout: 2147483 }).params.timeout).toBe(2147483);
+  });
+
+  it('rejects a value outside the range, saying what is allowed', () => {
+    expect(check(options, { timeout: 0 }).errors).toEqual(['value of timeout must be between 1 and 2147483, got: 0']);
+    expect(check(options, { timeout: -5 }).errors).toEqual(['value of timeout must be between 1 and 2147483, got: -5']);
+    expect(check(options, { timeout: '400000000' }).errors).toEqual(['value of timeout must be between 1 and 2147483, got: 400000000']);
+    expect(check(options, { retries: -1 }).errors).toEqual(['value of retries must be at least 0, got: -1']);
+    expect(check(options, { ratio: 2 }).errors).toEqual(['value of ratio must be at most 1.5, got: 2']);
+  });
+
+  it('checks a default like a given value, and leaves an absent option alone', () => {
+    expect(check({ n: { description: 'n', type: 'int', default: 0, min: 1 } }, {}).errors).toEqual(['value of n must be at least 1, got: 0']);
+    expect(check(options, {}).errors).toEqual([]);
+  });
+
+  it('reports a value that is no number as a type error only', () => {
+    expect(check(options, { timeout: 'soon' }).errors).toEqual(["argument 'timeout' is of type str and we were unable to convert to int: str 'soon' cannot be converted to an int"]);
+  });
+
+  it('applies in suboptions, naming where', () => {
+    const nested: OptionSpecs = { tests: { description: 't', type: 'list', elements: 'dict', options: { timeout: { description: 't', type: 'int', min: 1 } } } };
+    expect(check(nested, { tests: [{ timeout: 0 }] }).errors).toEqual(['value of timeout must be at least 1, got: 0 found in tests[0]']);
   });
 });
 
