@@ -11,8 +11,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MAX_NESTING } from '../../src/data_limits';
-import { hostileServer, INSTALLED_COLLECTION, NODE, scratchDir } from './harness';
-import { output, scenarioPerTest, TOOL } from './broker-helpers';
+import { hostileServer, NODE, scratchDir } from './harness';
+import { output, RUNTIME, scenarioPerTest, TOOL } from './broker-helpers';
 
 const newScenario = scenarioPerTest();
 
@@ -85,7 +85,7 @@ describe('nesting', () => {
     const argsFile = join(dir, 'args.json');
     const deepText = '{"a":'.repeat(99_999) + '{}' + '}'.repeat(99_999);
     writeFileSync(argsFile, `{"_ansible_module_name":"mcp_test_tool","tool_name":"echo","connection_reuse":false,"server_command":${JSON.stringify(NODE)},"tool_arguments":${deepText}}`);
-    const module = spawnSync(join(INSTALLED_COLLECTION, 'plugins', 'modules', 'mcp_test_tool'), [argsFile], { encoding: 'utf8', timeout: 60_000 });
+    const module = spawnSync(RUNTIME, [argsFile], { encoding: 'utf8', timeout: 60_000 });
     rmSync(dir, { recursive: true, force: true });
     expect(module.status, module.stdout.slice(0, 500)).toBe(1);
     const direct = { result: JSON.parse(module.stdout) };
