@@ -299,12 +299,22 @@ function validateLevel(
 export function validateArguments(rules: ArgumentRules, input: Record<string, unknown>, moduleName: string): ValidationResult {
   const result: ValidationResult = { params: {}, errors: [], warnings: [], noLogValues: new Set() };
   // Too deep to walk safely (masking, the invocation echo, JSON): refused and left out, never echoed.
+  const tooDeep = (name: string) => result.errors.push(`argument '${name}' nests dicts and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`);
   const walkable: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {
     if (!nestedDeeperThan(value, MAX_NESTING)) walkable[name] = value;
-    else result.errors.push(`argument '${name}' nests dicts and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`);
+    else tooDeep(name);
   }
   result.params = validateLevel(rules, walkable, moduleName, result);
+  // Again after coercion: a dict given as a JSON string (ansible-core >= 2.19 leaves templated strings as strings) nests only now.
+  for (const [name, value] of Object.entries(result.params)) {
+    if (nestedDeeperThan(value, MAX_NESTING)) {
+      tooDeep(name);
+      // As if it had been refused before coercion: the default, never the value.
+      if (rules.options[name]?.default !== undefined) result.params[name] = structuredClone(rules.options[name].default);
+      else delete result.params[name];
+    }
+  }
   return result;
 }
 

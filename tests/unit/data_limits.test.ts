@@ -96,6 +96,13 @@ describe('nesting limit', () => {
     expect(checked.params.name).toBe('x');
   });
 
+  it('a dict option given as a JSON string is checked once converted (ansible-core >= 2.19 leaves templated strings as strings)', () => {
+    const rules = { options: { tool_arguments: { description: 'args', type: 'dict' as const, default: {} } } };
+    const checked = validateArguments(rules, { tool_arguments: JSON.stringify(nested(MAX_NESTING + 50)) }, 'mcp_test_tool');
+    expect(checked.errors).toEqual([`argument 'tool_arguments' nests dicts and lists more than ${MAX_NESTING} levels deep, the most this collection accepts`]);
+    expect(checked.params.tool_arguments).toEqual({});
+  });
+
   it('an unknown option nested too deep is refused the same way', () => {
     const checked = validateArguments({ options: {} }, { bogus: [nested(MAX_NESTING)] }, 'm');
     expect(checked.errors[0]).toMatch(/^argument 'bogus' nests dicts and lists more than/);
