@@ -171,6 +171,20 @@ for (let i = 0; i < N * 2; i++) {
 const m = median(moduleTimes);
 const e = median(emptyTimes);
 console.log(`    module ${fmt(m)}, empty start ${fmt(e)} -> ${(m / e).toFixed(2)}x`);
+
+// The broker's memory after many calls (a leak would show here): RSS from /proc after 1,000 pooled calls.
+const CALLS = Number(process.env.BENCH_RSS_CALLS ?? 1000);
+writeFileSync(join(work, 'status.json'), JSON.stringify({ _ansible_module_name: 'mcp_broker', state: 'status' }));
+const brokerRss = () => {
+  const status = JSON.parse(spawnSync(runtime, [join(work, 'status.json')], { env: { ...process.env, MCP_AUDIT_BROKER_DIR: brokerDir }, encoding: 'utf8' }).stdout);
+  const pid = status.broker?.pid;
+  const kb = pid ? Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) : NaN;
+  return { pid, mb: kb / 1024 };
+};
+const rssBefore = brokerRss();
+for (let i = 0; i < CALLS; i++) timeRun([args]);
+const rssAfter = brokerRss();
+console.log(`\nbroker RSS: ${rssBefore.mb.toFixed(1)} MB after warm-up, ${rssAfter.mb.toFixed(1)} MB after ${CALLS} more pooled calls (pid ${rssAfter.pid})`);
 writeFileSync(join(work, 'stop.json'), JSON.stringify({ _ansible_module_name: 'mcp_broker', state: 'stopped' }));
 spawnSync(runtime, [join(work, 'stop.json')], { env: { ...process.env, MCP_AUDIT_BROKER_DIR: brokerDir } });
 
