@@ -174,4 +174,3 @@ def _unlink(path):
         os.unlink(path)
     except OSError:
         pass
-
