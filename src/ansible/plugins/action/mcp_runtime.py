@@ -151,8 +151,11 @@ class ActionModule(ActionBase):
         async_dir = shlex_quote(self._remote_expand_user(self.get_shell_option('async_dir', default='~/.ansible_async')))
         res = self._low_level_execute_command(target.async_command(
             build_id, env_string, args_path, jid, async_dir, int(self._task.async_val), tmpdir, node=node, program=program))
-        # The background job owns the temp dir now (it removes it); async_status must make its own.
-        self._connection._shell.tmpdir = None
+        if target.parse_missing(res.get('stdout', '')):
+            self._remove_tmp_path(tmpdir)  # nothing started: the arguments (secrets too) must not stay behind
+        else:
+            # The background job owns the temp dir now (it removes it); async_status must make its own.
+            self._connection._shell.tmpdir = None
         return res
 
     def _node_launch(self):
