@@ -50,6 +50,17 @@ describe.skipIf(!!unavailable)(`the runtime on a remote target${unavailable ? ` 
     expect(run.leftovers).toEqual([]);
   });
 
+  test('an async task on a host without the runtime places it, runs, and leaves no temp file with its arguments', async () => {
+    const s = (sshd = await startSshd());
+    const run = await runPlaybook([echo(s, 'async first', { async: 60, poll: 1 })], { inventory: s.inventory(), env: PIPELINING });
+    expect(run.exitCode, outputOf(run)).toBe(0);
+    expect(run.task('async first').result.test_passed).toBe(true);
+    expect(placed(s.user)).toEqual([buildId()]);
+    // The first try found no runtime: the temp dir that carried the arguments (secrets included) is gone too.
+    const tmp = join(home(s.user), '.ansible', 'tmp');
+    expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+  });
+
   test('four forks racing to place the runtime on one host leave one complete copy and no temp file', async () => {
     const s = (sshd = await startSshd());
     const hosts = ['a', 'b', 'c', 'd'];
