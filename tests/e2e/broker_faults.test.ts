@@ -4,7 +4,7 @@
  * racing to start the broker.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { EVERYTHING_JS, everythingServer, NODE, scratchDir, type PlaybookRun } from './harness';
 import {
   BROKER,
@@ -19,22 +19,13 @@ import {
   processAlive,
   readPidFile,
   runModuleDirect,
-  Scenario,
+  scenarioPerTest,
   sleep,
   TOOL,
   waitUntil,
 } from './broker-helpers';
 
-let scenarios: Scenario[] = [];
-afterEach(() => {
-  for (const s of scenarios) s.cleanup();
-  scenarios = [];
-});
-const newScenario = () => {
-  const s = new Scenario();
-  scenarios.push(s);
-  return s;
-};
+const newScenario = scenarioPerTest();
 
 const echo = (name: string, message: string, extra: Record<string, unknown> = {}) => ({
   name,

@@ -6,23 +6,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { everythingServer, NODE, REPO_ROOT, runPlaybook } from './harness';
-import { BROKER, output, processAlive, Scenario, TOOL } from './broker-helpers';
+import { BROKER, output, processAlive, scenarioPerTest, TOOL } from './broker-helpers';
 
 const SETSID_SERVER = { server_command: NODE, server_args: [join(REPO_ROOT, 'tests', 'helpers', 'setsid_server.mjs')] };
 const NON_REAPING_INIT = join(REPO_ROOT, 'tests', 'helpers', 'non_reaping_init.py');
 
-let scenarios: Scenario[] = [];
-afterEach(() => {
-  for (const s of scenarios) s.cleanup();
-  scenarios = [];
-});
-const newScenario = () => {
-  const s = new Scenario();
-  scenarios.push(s);
-  return s;
-};
+const newScenario = scenarioPerTest();
 
 const startDaemon = (name: string, extra: Record<string, unknown> = {}) => ({
   name,

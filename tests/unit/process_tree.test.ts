@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newSessionMark, processRunning, SESSION_MARK_VAR, stopProcessTree, treeRunning } from '../../src/mcp/process_tree';
 import { StdioServerTransport } from '../../src/mcp/stdio_transport';
+import { until } from '../helpers/wait';
 
 let tmp: string;
 const pids: number[] = [];
@@ -32,15 +33,6 @@ afterEach(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** /proc/<pid>/stat fields after "(comm)": state, ppid, pgrp, session, ... */
 const stat = (pid: number) => {

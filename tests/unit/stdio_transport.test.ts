@@ -11,6 +11,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { McpAuditError } from '../../src/errors';
 import { CLOSE_GRACE_MS, StdioServerTransport, type StdioServerOptions } from '../../src/mcp/stdio_transport';
+import { until } from '../helpers/wait';
 
 let tmp: string;
 const transports: StdioServerTransport[] = [];
@@ -52,15 +53,6 @@ async function startError(t: StdioServerTransport): Promise<McpAuditError> {
   throw new Error('start() resolved, expected a rejection');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Processes in a process group with their state letter (R, S, Z, ...), from /proc. */
 function groupMembers(pgid: number): { pid: number; state: string }[] {

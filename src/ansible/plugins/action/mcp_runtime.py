@@ -230,13 +230,19 @@ class ActionModule(ActionBase):
     # --- the mcp_runtime module ----------------------------------------------------
 
     def _runtime_module(self, task_vars):
+        # The options as declared in modules/mcp_runtime.ts (the generated module file); imported here only,
+        # because it loads AnsibleModule and no other module's task should pay for that.
+        from ansible_collections.tosin2013.mcp_audit.plugins.modules.mcp_runtime import ARGUMENT_SPEC
+
         args = dict(self._task.args)
-        state = args.pop('state', 'status')
-        src = args.pop('src', None)
-        if args:
-            raise Failure('Unsupported parameters for (mcp_runtime) module: %s. Supported parameters include: src, state.' % ', '.join(sorted(args)))
-        if state not in ('status', 'present', 'absent'):
-            raise Failure('value of state must be one of: status, present, absent, got: %s' % state)
+        unknown = sorted(set(args) - set(ARGUMENT_SPEC))
+        if unknown:
+            raise Failure('Unsupported parameters for (mcp_runtime) module: %s. Supported parameters include: %s.'
+                          % (', '.join(unknown), ', '.join(sorted(ARGUMENT_SPEC))))
+        state = args.get('state', ARGUMENT_SPEC['state']['default'])
+        src = args.get('src')
+        if state not in ARGUMENT_SPEC['state']['choices']:
+            raise Failure('value of state must be one of: %s, got: %s' % (', '.join(ARGUMENT_SPEC['state']['choices']), state))
         if src and state != 'present':
             raise Failure('src is only used with state=present')
         build_id = self._manifest['build_id']
@@ -244,16 +250,15 @@ class ActionModule(ActionBase):
         placed = self._placed_versions()
         result = dict(changed=False, version=build_id, placed=build_id in placed, versions=placed,
                       path='~/.ansible/mcp_audit/%s/%s' % (build_id, program or 'mcp_audit_runtime'))
-        if state == 'status':
+        if state in ('status', 'present'):
             missing = target.parse_missing(self._low_level_execute_command(target.probe_command(build_id, node, program)).get('stdout', ''))
+        if state == 'status':
             if missing:
                 result['platform'] = platform_of(*missing[:3]) or describe_platform(*missing[:3])
                 result['target_node'] = missing[3]
-            platform = result.get('platform') if missing else None
-            result['controller'] = self._store.status(platform or self._local_platform_or_none())
+            result['controller'] = self._store.status(result.get('platform') or self._local_platform_or_none())
             return result
         if state == 'present':
-            missing = target.parse_missing(self._low_level_execute_command(target.probe_command(build_id, node, program)).get('stdout', ''))
             if missing:
                 result['changed'] = True
                 if not self._play_context.check_mode:
