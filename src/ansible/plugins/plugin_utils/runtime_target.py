@@ -78,13 +78,14 @@ def place_command(build_id, staged, name, move):
 def async_command(build_id, env_string, args_path, jid, async_dir, time_limit, cleanup_dir, node=None, program=None):
     """Start the module in the background the way async_wrapper does, so ansible's async_status can follow it:
     the job file holds {"started": 1, "finished": 0} until the result replaces it (a rename). The job ignores
-    SIGHUP: over ssh the session ends right after this command."""
+    SIGHUP: over ssh the session ends right after this command. The shell ignores it before forking: a trap set
+    inside the subshell raced the hangup (the job was sometimes killed before it ran a line)."""
     job = '%s/%s' % (async_dir, shlex_quote(jid))
     started = '{"started": 1, "finished": 0, "ansible_job_id": "%s", "results_file": "%s"}' % (jid, '%s')
     limit = 'if command -v timeout >/dev/null 2>&1; then T="timeout %d"; else T=; fi; ' % time_limit if time_limit else 'T=; '
     run = ' '.join(p for p in (env_string, '$T', launcher(build_id, node, program), shlex_quote(args_path)) if p)
     return ('if %s; then %smkdir -p %s || exit 1; J=%s; S=$(printf %s "$J"); printf "%%s\\n" "$S" > "$J" || exit 1; '
-            '( trap "" HUP; %s > "$J.tmp" 2>/dev/null; mv -f "$J.tmp" "$J"; rm -rf %s ) </dev/null >/dev/null 2>&1 & '
+            'trap "" HUP; ( %s > "$J.tmp" 2>/dev/null; mv -f "$J.tmp" "$J"; rm -rf %s ) </dev/null >/dev/null 2>&1 & '
             'printf "%%s\\n" "$S"; exit 0; fi; %s'
             % (_present_test(build_id, node, program), limit, async_dir, job, shlex_quote(started), run, shlex_quote(cleanup_dir), _PROBE))
 
