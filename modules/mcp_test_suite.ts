@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
@@ -8,6 +6,7 @@ import { judgeResource } from '../src/checks/resource';
 import { judgePrompt, promptArguments } from '../src/checks/prompt';
 import { junitXml, type JUnitCase } from '../src/junit';
 import { ModuleFailure } from '../src/errors';
+import { writeReportFile } from '../src/report_file';
 import type { BatchItem, BatchResult, CallToolOutcome, GetPromptOutcome, ReadResourceOutcome } from '../src/operations';
 import { mcpFailure, seconds, withCommonKeys } from '../src/results';
 
@@ -103,12 +102,7 @@ function writeReport(path: string, suite: string, reports: TestReport[]): void {
     outcome: r.status,
     message: r.error,
   }));
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, junitXml(suite, cases));
-  } catch (e: any) {
-    throw new ModuleFailure(`cannot write report_path ${path}: ${e.message}`);
-  }
+  writeReportFile(path, junitXml(suite, cases), 'report_path');
 }
 
 export default defineModule({
