@@ -8,6 +8,7 @@ import { CallToolResultSchema, EmptyResultSchema, GetPromptResultSchema, ReadRes
 import { McpAuditError } from './errors';
 import type { McpSession } from './mcp/session';
 import { schemaErrors } from './checks/json_schema';
+import { listSurface, type SurfaceListing } from './security/listing';
 
 export interface ServerInfoArgs {
   lists?: boolean;
@@ -58,6 +59,7 @@ export interface OperationMap {
   list_tools: { args: Record<string, never>; result: { tools: Tool[] } };
   read_resource: { args: { uri: string }; result: ReadResourceOutcome };
   get_prompt: { args: GetPromptArgs; result: GetPromptOutcome };
+  list_surface: { args: Record<string, never>; result: SurfaceListing };
   batch: { args: { items: BatchItem[] }; result: BatchResult };
 }
 export type OperationName = keyof OperationMap;
@@ -169,6 +171,7 @@ const OPERATIONS: { [K in OperationName]: (s: McpSession, a: OperationMap[K]['ar
   list_tools: async (s, _a, t) => ({ tools: await s.tools(t) }),
   read_resource: readResource,
   get_prompt: getPrompt,
+  list_surface: (s, _a, t) => listSurface(s, t),
   batch,
 };
 

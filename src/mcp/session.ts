@@ -15,6 +15,8 @@ import {
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -52,6 +54,10 @@ export class McpSession {
   /** Initialize succeeded. */
   private ready = false;
   onclose?: () => void;
+  /** Each list as this session first saw it in full: a later listing that differs is a definition changed mid-session. */
+  readonly firstListed: Partial<Record<ListName, any[]>> = {};
+  /** list_changed notifications received so far (tools, prompts, resources). */
+  listChanges = 0;
 
   private constructor(
     readonly definition: ServerDefinition,
@@ -99,7 +105,13 @@ export class McpSession {
     // list_changed: drop the cached tool list, the next call fetches it again.
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       session.toolCache = undefined;
+      session.listChanges++;
     });
+    for (const schema of [PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema]) {
+      client.setNotificationHandler(schema, async () => {
+        session.listChanges++;
+      });
+    }
     return session;
   }
 
@@ -157,7 +169,10 @@ export class McpSession {
       }
       items.push(...result[field]);
       cursor = result.nextCursor;
-      if (!cursor) return items;
+      if (!cursor) {
+        this.firstListed[name] ??= items;
+        return items;
+      }
     }
     throw new McpAuditError('protocol', `${method} returned more than ${MAX_PAGES} pages; the server's cursors do not end`);
   }
