@@ -2,6 +2,7 @@
 import type { ModuleDefinition } from '../src/ansible/spec';
 import mcp_broker from './mcp_broker';
 import mcp_runtime from './mcp_runtime';
+import mcp_security_scan from './mcp_security_scan';
 import mcp_server_info from './mcp_server_info';
 import mcp_test_prompt from './mcp_test_prompt';
 import mcp_test_resource from './mcp_test_resource';
@@ -12,6 +13,7 @@ import mcp_test_llm_integration from './mcp_test_llm_integration';
 export const MODULES: Record<string, ModuleDefinition<any>> = {
   mcp_broker,
   mcp_runtime,
+  mcp_security_scan,
   mcp_server_info,
   mcp_test_prompt,
   mcp_test_resource,

@@ -8,7 +8,7 @@ import { junitXml, type JUnitCase } from '../src/junit';
 import { ModuleFailure } from '../src/errors';
 import { writeReportFile } from '../src/report_file';
 import type { BatchItem, BatchResult, CallToolOutcome, GetPromptOutcome, ReadResourceOutcome } from '../src/operations';
-import { mcpFailure, seconds, withCommonKeys } from '../src/results';
+import { mcpFailure, SCAN_RESULT_OPTION, seconds, withCommonKeys } from '../src/results';
 
 interface SuiteTest {
   type: 'tool' | 'resource' | 'prompt';
@@ -17,6 +17,7 @@ interface SuiteTest {
   arguments: Record<string, unknown>;
   expected_result: unknown;
   expect_error: boolean;
+  scan_result: boolean | null;
   uri: string | null;
   expected_content_type: string | null;
   expected_content: string | null;
@@ -54,7 +55,7 @@ function itemFor(t: SuiteTest, i: number, checkMode: boolean, validateSchema: bo
   }
 }
 
-function judge(t: SuiteTest, i: number, outcome: BatchResult[number] | undefined): TestReport {
+function judge(t: SuiteTest, i: number, outcome: BatchResult[number] | undefined, scanResults: boolean): TestReport {
   const base = { name: label(t, i), type: t.type };
   if (!outcome) return { ...base, status: 'error', passed: false, duration: 0, error: 'not run: the server exited during an earlier test' };
   if (!outcome.ok) {
@@ -68,8 +69,9 @@ function judge(t: SuiteTest, i: number, outcome: BatchResult[number] | undefined
     const duration = data.elapsed_ms / 1000;
     if (data.input_errors.length) return { ...base, status: 'failed', passed: false, duration, error: `tool_arguments do not match the inputSchema: ${data.input_errors.join('; ')}` };
     if (data.skipped) return { ...base, status: 'skipped', passed: false, duration, error: 'check mode: not called (not annotated readOnlyHint: true)' };
-    const v = judgeToolCall(t.name!, data, t);
-    return { ...base, status: v.passed ? 'passed' : 'failed', passed: v.passed, duration, ...(v.msg ? { error: v.msg } : {}), changed: v.changed, tool_result: v.tool_result, validation: v.validation };
+    const v = judgeToolCall(t.name!, data, { ...t, scan_result: t.scan_result ?? scanResults });
+    const scanned = v.scan_findings ? { scan_findings: v.scan_findings } : {};
+    return { ...base, status: v.passed ? 'passed' : 'failed', passed: v.passed, duration, ...(v.msg ? { error: v.msg } : {}), changed: v.changed, tool_result: v.tool_result, validation: v.validation, ...scanned };
   }
   if (t.type === 'resource') {
     const data = outcome.data as ReadResourceOutcome;
@@ -128,6 +130,7 @@ export default defineModule({
         arguments: { description: 'Tool arguments or prompt arguments.', type: 'dict', default: {} },
         expected_result: { description: 'For tools: what the result must match (as in mcp_test_tool).', type: 'raw' },
         expect_error: { description: 'For tools: the test passes only when the tool answers C(isError).', type: 'bool', default: false },
+        scan_result: { description: 'For tools: overrides the suite\'s O(scan_result) for this test.', type: 'bool' },
         uri: { description: 'Resource URI (for C(type=resource)).', type: 'str' },
         expected_content_type: { description: 'For resources: the MIME type the content must have.', type: 'str' },
         expected_content: { description: 'For resources: text the content must equal.', type: 'str' },
@@ -145,6 +148,7 @@ export default defineModule({
       type: 'bool',
       default: true,
     },
+    scan_result: SCAN_RESULT_OPTION,
     report_path: { description: 'Write a JUnit XML report to this path.', type: 'path' },
     suite_name: { description: 'Suite name used in the report.', type: 'str', default: 'mcp_audit' },
     ...CONNECTION_OPTIONS,
@@ -178,7 +182,7 @@ export default defineModule({
     status: { description: 'C(passed) when every test passed, else C(failed).', returned: 'always', type: 'str', sample: 'passed' },
     test_passed: { description: 'Whether every test passed.', returned: 'always', type: 'bool' },
     results: {
-      description: 'One entry per test: C(name), C(type), C(status) (passed, failed, error, skipped), C(passed), C(duration) (seconds), C(error), and what the server returned.',
+      description: 'One entry per test: C(name), C(type), C(status) (passed, failed, error, skipped), C(passed), C(duration) (seconds), C(error), and what the server returned; C(scan_findings) for tool tests scanned with O(scan_result) (as in M(tosin2013.mcp_audit.mcp_test_tool)).',
       returned: 'always',
       type: 'list',
       elements: 'dict',
@@ -221,7 +225,7 @@ export default defineModule({
       const test_results = tests.map((t, i) => legacyResult(t, errored[i]));
       return mcpFailure(e, { test_passed: false, status: 'failed', results: errored, test_results, summary: summarize(errored), ...(written ? { report_path: p.report_path } : {}) }, started);
     }
-    const results = tests.map((t, i) => judge(t, i, outcomes[i]));
+    const results = tests.map((t, i) => judge(t, i, outcomes[i], p.scan_result));
     const summary = summarize(results);
     if (p.report_path && !task.checkMode) writeReport(p.report_path, p.suite_name, results);
     const allPassed = results.every((r) => r.passed || r.status === 'skipped');

@@ -2,7 +2,7 @@ import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
 import { judgeToolCall } from '../src/checks/tool';
-import { FAIL_ON_ERROR_OPTION, mcpFailure, seconds, testOutcome, VALIDATION_RETURN, withCommonKeys } from '../src/results';
+import { FAIL_ON_ERROR_OPTION, mcpFailure, SCAN_FINDINGS_RETURN, SCAN_RESULT_OPTION, seconds, testOutcome, VALIDATION_RETURN, withCommonKeys } from '../src/results';
 
 export default defineModule({
   name: 'mcp_test_tool',
@@ -32,6 +32,7 @@ export default defineModule({
       type: 'bool',
       default: true,
     },
+    scan_result: SCAN_RESULT_OPTION,
     fail_on_error: FAIL_ON_ERROR_OPTION,
     ...CONNECTION_OPTIONS,
   },
@@ -86,6 +87,7 @@ export default defineModule({
     },
     tool_annotations: { description: 'The tool\'s annotations (readOnlyHint, destructiveHint, ...).', returned: 'when the tool was found', type: 'dict' },
     validation: VALIDATION_RETURN,
+    scan_findings: SCAN_FINDINGS_RETURN,
   },
 
   run: withCommonKeys(async (p, task) => {
@@ -135,6 +137,7 @@ export default defineModule({
       ...testOutcome(verdict, p.fail_on_error),
       tool_result: verdict.tool_result,
       validation: verdict.validation,
+      ...(verdict.scan_findings ? { scan_findings: verdict.scan_findings } : {}),
     };
   }),
 });

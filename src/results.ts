@@ -70,3 +70,20 @@ export const VALIDATION_RETURN: ReturnSpec = {
     warnings: { description: 'Findings that do not fail the test.', returned: 'always', type: 'list', elements: 'str' },
   },
 };
+
+/** mcp_test_tool and mcp_test_suite: prompt injection in what a tool returns. */
+export const SCAN_RESULT_OPTION: OptionSpec = {
+  description: [
+    'Run the text rules of M(tosin2013.mcp_audit.mcp_security_scan) on what the tool returned (its text content and the strings of C(structuredContent)): a result reaches the model\'s context as a description does, so prompt injection can arrive there.',
+    'The findings are returned in C(scan_findings); a high one fails the test.',
+  ],
+  type: 'bool',
+  default: false,
+};
+
+export const SCAN_FINDINGS_RETURN: ReturnSpec = {
+  description: 'What the text rules found in the result, as C(findings) of M(tosin2013.mcp_audit.mcp_security_scan) (target kind C(tool_result), field such as C(content[0].text)).',
+  returned: 'when scan_result is true and the tool was called',
+  type: 'list',
+  elements: 'dict',
+};

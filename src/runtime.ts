@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
       const { writeDocs } = await import('./ansible/docs');
       const { CONNECTION_OPTIONS } = await import('./connection_options');
       writeDocs(MODULES, argv[1] ?? 'plugins/modules', argv[2], CONNECTION_OPTIONS);
+      if (argv[2]) (await import('./security/rules_docs')).writeRulesDocs(argv[2]);
       return;
     }
     case '--broker': {

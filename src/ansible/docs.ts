@@ -228,3 +228,12 @@ export function writeDocs(modules: Record<string, ModuleDefinition<any>>, dir: s
   if (start < 0 || end < start) throw new Error(`${readme} has no module reference markers`);
   writeFileSync(readme, text.slice(0, start) + markdownReference(modules, shared ?? {}) + text.slice(end + README_END.length));
 }
+
+/** Replace the text between two markers of a generated section; the file must have them. */
+export function replaceSection(path: string, begin: string, end: string, section: string): void {
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf(begin);
+  const stop = text.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`${path} has no ${begin} ... ${end} markers`);
+  writeFileSync(path, text.slice(0, start) + section + text.slice(stop + end.length));
+}

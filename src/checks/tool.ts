@@ -1,10 +1,14 @@
 /** Did a tool call pass? Shared by mcp_test_tool and mcp_test_suite. */
 import type { CallToolOutcome } from '../operations';
 import { matchExpected } from './expected';
+import { scanToolResult } from '../security/tool_result';
+import type { Finding } from '../security/types';
 
 export interface ToolExpectations {
   expected_result?: unknown;
   expect_error?: boolean;
+  /** Run the security scan's text rules on the result; a high finding fails the test. */
+  scan_result?: boolean;
 }
 
 export interface ToolVerdict {
@@ -15,6 +19,8 @@ export interface ToolVerdict {
   /** The 2.0.0 keys, and the result as 1.1.x returned it (MCP's own field names, `meta` for `_meta`). */
   tool_result: { content: unknown[]; structured_content: unknown; is_error: boolean; structuredContent: unknown; isError: boolean; meta: unknown };
   validation: { valid: boolean; matches_expected: boolean | null; errors: string[]; warnings: string[] };
+  /** With scan_result: what the text rules found in the result. */
+  scan_findings?: Finding[];
 }
 
 function textPreview(result: Record<string, any>): string {
@@ -34,6 +40,11 @@ export function judgeToolCall(name: string, outcome: CallToolOutcome, expect: To
     matches = check.matches;
     if (!check.matches) errors.push(`expected_result does not match: ${check.reason}`);
   }
+  const scan_findings = expect.scan_result ? scanToolResult(name, result) : undefined;
+  const injected = (scan_findings ?? []).filter((f) => f.severity === 'high');
+  if (injected.length) {
+    errors.push(`the result carries text aimed at the model (scan_result): ${injected.map((f) => `${f.rule_id} ${f.rule_name} in ${f.field}`).join('; ')}`);
+  }
   const passed = errors.length === 0;
   return {
     passed,
@@ -48,5 +59,6 @@ export function judgeToolCall(name: string, outcome: CallToolOutcome, expect: To
       meta: result._meta ?? null,
     },
     validation: { valid: outcome.output_errors.length === 0, matches_expected: matches, errors, warnings: [] },
+    ...(scan_findings ? { scan_findings } : {}),
   };
 }
