@@ -3,30 +3,9 @@
  * <testsuites><testsuite><testcase>. Every document is parsed by a real XML
  * parser (Python's ElementTree) to prove it is well-formed.
  */
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { junitXml, type JUnitCase } from '../../src/junit';
-
-interface Node {
-  tag: string;
-  attrib: Record<string, string>;
-  text: string | null;
-  children: Node[];
-}
-
-const PARSER = `
-import sys, json, xml.etree.ElementTree as E
-def conv(e):
-    return {"tag": e.tag, "attrib": dict(e.attrib), "text": e.text, "children": [conv(c) for c in e]}
-root = E.fromstring(sys.stdin.buffer.read())
-print(json.dumps(conv(root)))
-`;
-
-/** Parse with Python's ElementTree; throws (with Python's message) when the XML is not well-formed. */
-function parseXml(xml: string): Node {
-  const out = execFileSync('python3', ['-c', PARSER], { input: Buffer.from(xml, 'utf8'), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-  return JSON.parse(out);
-}
+import { parseXml } from '../helpers/xml';
 
 const TS = new Date('2026-03-04T05:06:07.890Z');
 
