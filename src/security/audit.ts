@@ -6,9 +6,7 @@
  */
 import { ModuleFailure } from '../errors';
 import { RULES } from './rules';
-import { SEVERITIES, severityRank, type Finding, type Rule, type Severity, type TargetKind } from './types';
-
-export type FailOn = Severity | 'none';
+import { failsScan, SEVERITIES, severityRank, type FailOn, type Finding, type Rule, type TargetKind } from './types';
 
 export interface AllowEntry {
   rule: string;
@@ -63,11 +61,7 @@ export function summarize(findings: Finding[]) {
   return { ...summary, total: counted.length, allowed: findings.length - counted.length };
 }
 
-/** Findings that fail the task: not allowed, at or above fail_on. */
-export function failing(findings: Finding[], failOn: FailOn): Finding[] {
-  if (failOn === 'none') return [];
-  return findings.filter((f) => !f.allowed && severityRank(f.severity) >= severityRank(failOn));
-}
+export const failing = (findings: Finding[], failOn: FailOn) => findings.filter((f) => failsScan(f, failOn));
 
 /** Most serious first, then by target and rule: the order people read a report in. */
 export function sortFindings(findings: Finding[]): Finding[] {

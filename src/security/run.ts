@@ -3,6 +3,8 @@
  * a typo), then one listing on the (pooled) session, then everything else in
  * the module process: rules, pins, the judge, the reports.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ModuleResult, TaskContext } from '../ansible/spec';
 import { runOnServer } from '../connection';
 import { ModuleFailure } from '../errors';
@@ -15,10 +17,20 @@ import { VERSION } from '../version';
 import { applyAllow, checkAllowEntries, failing, knownToolNames, selectRules, sortFindings, summarize, type AllowEntry, type CheckedTarget } from './audit';
 import { comparePins, pinsOf, readPinFile, surfaceChanges, writePinFile, type PinComparison } from './pins';
 import { midSessionFindings, pinFindings } from './rug_pull';
-import { sarifLog } from './sarif';
+import { sarifJson, sarifLog } from './sarif';
 import { scanSurface } from './scan';
 import { securityJUnitCases } from './security_junit';
 import type { Finding, ServerSurface } from './types';
+
+/** The pin file as code scanning wants it: relative to the root of the git checkout holding it; undefined outside one. */
+function repositoryPath(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  const file = resolve(path);
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return relative(dir, file).split(sep).join('/');
+  }
+  return undefined;
+}
 
 const refLabel = (r: { kind: string; name: string }) => `${r.kind}:${r.name}`;
 
@@ -91,8 +103,8 @@ export async function runSecurityScan(p: Record<string, any>, task: TaskContext,
   const described = describeServer(serverFromParams(p));
   const server = { name: surface.server_info.name ?? 'server', version: surface.server_info.version, id: String(described.command ?? described.url) };
   if (p.sarif_path && !task.checkMode) {
-    const log = sarifLog({ findings, rules, server, artifactUri: p.pin_file ?? undefined, toolVersion: VERSION });
-    writeReportFile(p.sarif_path, `${JSON.stringify(log, null, 2)}\n`, 'sarif_path');
+    const log = sarifLog({ findings, rules, server, artifactUri: repositoryPath(p.pin_file), toolVersion: VERSION });
+    writeReportFile(p.sarif_path, sarifJson(log), 'sarif_path');
   }
   if (p.report_path && !task.checkMode) {
     const cases = securityJUnitCases({ findings, rules, targets, failOn: p.fail_on, server: server.name });

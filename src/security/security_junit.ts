@@ -4,14 +4,7 @@
  * what was found, and a finding shows up as the failure of one named check.
  */
 import type { JUnitCase } from '../junit';
-import { severityRank, type Finding, type Rule, type Severity, type TargetKind } from './types';
-
-/** `fail_on`: the least severe finding that fails; `none` never fails. */
-export type FailOn = Severity | 'none';
-
-/** True when `finding` fails the scan: not allowed, and at or above `fail_on`. */
-export const failsScan = (finding: Finding, failOn: FailOn): boolean =>
-  !finding.allowed && failOn !== 'none' && severityRank(finding.severity) >= severityRank(failOn);
+import { failsScan, type FailOn, type Finding, type Rule, type TargetKind } from './types';
 
 export interface SecurityJUnitInput {
   server: string;

@@ -12,6 +12,13 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
 
+/** `fail_on`: the least severe finding that fails; `none` never fails. */
+export type FailOn = Severity | 'none';
+
+/** True when `finding` fails the scan: not allowed, and at or above `fail_on`. */
+export const failsScan = (finding: Finding, failOn: FailOn): boolean =>
+  !finding.allowed && failOn !== 'none' && severityRank(finding.severity) >= severityRank(failOn);
+
 /** What a finding is about. `tool_result` is the content a tool returned (scan_result). */
 export type TargetKind = 'server' | 'tool' | 'prompt' | 'resource' | 'resource_template' | 'tool_result';
 
