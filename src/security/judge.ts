@@ -10,7 +10,7 @@
  * the static rules run whatever the judge says.
  */
 import { chatClient, type LlmSettings } from '../llm/providers';
-import { judgedDefinitions } from './definitions';
+import { pinsOf } from './pins';
 import type { Finding, ServerSurface, Severity, TargetKind } from './types';
 
 const SYSTEM_PROMPT = [
@@ -28,6 +28,18 @@ export interface JudgeVerdict {
   target_name: string;
   verdict: Verdict | 'unreadable';
   reason: string;
+}
+
+/** What the model is shown of each item: the definitions a pin file holds. */
+function judgedDefinitions(surface: ServerSurface): { kind: TargetKind; name: string; definition: unknown }[] {
+  const { items } = pinsOf(surface);
+  const each = (kind: TargetKind, pins: Record<string, { definition: unknown }>) => Object.entries(pins).map(([name, pin]) => ({ kind, name, definition: pin.definition }));
+  return [
+    ...(items.instructions ? [{ kind: 'server' as const, name: 'instructions', definition: items.instructions.definition }] : []),
+    ...each('tool', items.tools),
+    ...each('prompt', items.prompts),
+    ...each('resource_template', items.resource_templates),
+  ];
 }
 
 const SEVERITY: Record<Verdict, Severity | null> = { malicious: 'high', suspicious: 'medium', benign: null };

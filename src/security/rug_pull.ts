@@ -2,19 +2,16 @@
  * Rug pulls as findings: a definition that differs from the pinned one
  * (MCPA901-903), or that changed while the session was open (MCPA904).
  */
-import type { PinComparison } from './pins';
+import type { ItemRef, PinComparison } from './pins';
 import { ruleById } from './rules';
-import type { Finding, Severity, TargetKind } from './types';
+import type { Finding, Severity } from './types';
 
-type Ref = PinComparison['added'][number];
-
-function finding(ruleId: string, severity: Severity, ref: Ref, field: string, message: string, evidence = ''): Finding {
+function finding(ruleId: string, severity: Severity, ref: ItemRef, field: string, message: string, evidence = ''): Finding {
   const rule = ruleById(ruleId);
-  const kind: TargetKind = ref.kind === 'instructions' ? 'server' : (ref.kind as TargetKind);
-  return { rule_id: rule.id, rule_name: rule.name, severity, target_kind: kind, target_name: ref.name, field, message, evidence, remediation: rule.remediation };
+  return { rule_id: rule.id, rule_name: rule.name, severity, target_kind: ref.kind, target_name: ref.name, field, message, evidence, remediation: rule.remediation };
 }
 
-const label = (ref: Ref) => (ref.kind === 'instructions' ? 'the server instructions' : `${ref.kind.replace('_', ' ')} '${ref.name}'`);
+const label = (ref: ItemRef) => (ref.kind === 'server' ? 'the server instructions' : `${ref.kind.replace('_', ' ')} '${ref.name}'`);
 
 /** pin_mode: verify — every difference from the pin file. */
 export function pinFindings(c: PinComparison, pinFile: string): Finding[] {

@@ -85,7 +85,7 @@ export async function runSecurityScan(p: Record<string, any>, task: TaskContext,
     const current = pinsOf(surface);
     const comparison = comparePins(pinned ?? pinsOf({ ...surface, instructions: null, tools: [], prompts: [], resource_templates: [] }), current);
     if (mode === 'verify') found.push(...pinFindings(comparison, p.pin_file));
-    else changed = task.checkMode ? !pinned || comparison.added.length + comparison.removed.length + comparison.changed.length > 0 : writePinFile(p.pin_file, current);
+    else changed = writePinFile(p.pin_file, current, { checkMode: task.checkMode });
     pins = pinReport(comparison, p.pin_file, mode, changed);
   }
 
