@@ -27,6 +27,8 @@ export interface Target {
 }
 
 const EXCERPT = 160;
+/** Evidence never grows past this, however many invisible characters the excerpt shows as <U+XXXX>. */
+const EVIDENCE_MAX = 200;
 
 /** About EXCERPT characters of `text` around the match, invisible characters shown. */
 export function excerpt(text: string, index: number, length: number): string {
@@ -34,7 +36,14 @@ export function excerpt(text: string, index: number, length: number): string {
   const before = Math.max(0, index - Math.floor((EXCERPT - matched) / 2));
   const end = Math.min(text.length, before + EXCERPT);
   const start = Math.max(0, Math.min(before, end - EXCERPT));
-  return `${start > 0 ? '…' : ''}${visible(text.slice(start, end)).trim()}${end < text.length ? '…' : ''}`;
+  let shown = visible(text.slice(start, end)).trim();
+  let cut = end < text.length;
+  if (shown.length > EVIDENCE_MAX) {
+    // Cut before a <U+...> or <ESC> that would be split.
+    shown = shown.slice(0, EVIDENCE_MAX).replace(/<[^<>]*$/, '');
+    cut = true;
+  }
+  return `${start > 0 ? '…' : ''}${shown}${cut ? '…' : ''}`;
 }
 
 const enabled = (id: string, opts: ScanOptions) => (!opts.rules?.length || opts.rules.includes(id)) && !opts.skip_rules?.includes(id);
@@ -67,11 +76,25 @@ function scanOne(item: Pick<SurfaceText, 'text' | 'role'>, target: Target, ctx: 
   const out: Finding[] = [];
   for (const check of TEXT_CHECKS) {
     if (!check.roles.includes(item.role) || !enabled(check.rule, opts)) continue;
-    const source = check.on === 'raw' ? item.text : normalized;
-    const matches = check.find(source, ctx);
-    if (matches.length) out.push(finding(check.rule, target, matches.map((m) => ({ ...m, source }))));
+    const raw = check.on === 'raw';
+    const matches = check.find(raw ? item.text : normalized.text, ctx);
+    if (matches.length) out.push(finding(check.rule, target, matches.map((m) => (raw ? { ...m, source: item.text } : inRaw(m, item.text, normalized)))));
   }
   return out;
+}
+
+/**
+ * A match in the normalised text, moved back to the original text for its excerpt, so the evidence
+ * shows the invisible characters that were there. Text spelled in tag characters would show as a
+ * run of <U+E00xx>: its evidence is the decoded text instead.
+ */
+function inRaw(m: TextMatch, text: string, normalized: { text: string; raw: number[] }): TextMatch & { source: string } {
+  const start = normalized.raw[m.index];
+  const end = normalized.raw[m.index + m.length];
+  if (/[\u{E0000}-\u{E007F}]/u.test(text.slice(start, end))) {
+    return { ...m, source: normalized.text, evidence: m.evidence ?? `(decoded from tag characters) ${excerpt(normalized.text, m.index, m.length)}` };
+  }
+  return { ...m, index: start, length: end - start, source: text };
 }
 
 /** The text rules on one string outside a definition, e.g. the content a tool returned (scan_result). */

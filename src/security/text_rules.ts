@@ -135,11 +135,26 @@ export function skeleton(text: string): string {
   return out;
 }
 
-/** The text as the phrase rules read it: look-alikes folded, invisible characters dropped, tag characters decoded. */
-export function normalizeText(text: string): string {
-  return skeleton(text)
-    .replace(/[\u{E0020}-\u{E007E}]/gu, (c) => String.fromCodePoint(c.codePointAt(0)! - 0xe0000))
-    .replace(/[\p{Cf}\u034F\u115F\u1160\u3164\uFFA0\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu, '');
+const DROPPED = /[\p{Cf}\u034F\u115F\u1160\u3164\uFFA0\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/u;
+const TAG_ASCII = /[\u{E0020}-\u{E007E}]/u;
+
+/**
+ * The text as the phrase rules read it: look-alikes folded, invisible characters dropped, tag
+ * characters decoded to the ASCII they spell. `raw[i]` is where normalized character i came from,
+ * so evidence can be cut from the original text.
+ */
+export function normalizeText(text: string): { text: string; raw: number[] } {
+  let out = '';
+  const raw: number[] = [];
+  let at = 0;
+  for (const ch of text) {
+    const mapped = TAG_ASCII.test(ch) ? String.fromCodePoint(ch.codePointAt(0)! - 0xe0000) : DROPPED.test(ch) ? '' : skeleton(ch);
+    out += mapped;
+    for (let k = 0; k < mapped.length; k++) raw.push(at);
+    at += ch.length;
+  }
+  raw.push(at);
+  return { text: out, raw };
 }
 
 /** Emoji tag sequences (subdivision flags: U+1F3F4 tag... U+E007F) are the one legitimate use of tag characters. */
@@ -322,7 +337,8 @@ function exfiltration(text: string, ctx: TextContext): TextMatch[] {
 }
 
 // MCPA402 plain URLs.
-const URL_RE = /\b(?:https?|wss?|ftp):\/\/[^\s<>"'`)\]]+/giu;
+/** A URL, without the sentence punctuation after it. */
+const URL_RE = /\b(?:https?|wss?|ftp):\/\/[^\s<>"'`)\]]*[^\s<>"'`)\].,;:!?]/giu;
 
 // MCPA501 cross-tool references with behavioural instructions.
 const BEHAVIOUR =
@@ -447,6 +463,6 @@ export const TEXT_CHECKS: TextCheck[] = [
     rule: 'MCPA601',
     roles: TEXT_ROLES,
     on: 'raw',
-    find: (t, ctx) => encodedBlobs(t, (decoded) => PHRASE_CHECKS.flatMap((c) => c.find(normalizeText(decoded), ctx))),
+    find: (t, ctx) => encodedBlobs(t, (decoded) => PHRASE_CHECKS.flatMap((c) => c.find(normalizeText(decoded).text, ctx))),
   },
 ];
