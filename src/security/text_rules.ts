@@ -300,6 +300,7 @@ const CREDENTIAL_INSTRUCTION = new RegExp(String.raw`\b${MOVE_VERB}\b[^.!?]{0,60
 // MCPA401 exfiltration: request-capture sinks, "send ... to <url>", and side-channel parameters.
 const SINKS =
   /\b(?:webhook\.site|requestbin\.(?:com|net)|pipedream\.net|(?:[\w-]+\.)*ngrok(?:-free)?\.(?:io|app|dev)|burpcollaborator\.net|(?:[\w-]+\.)*oast\.(?:fun|me|pro|live|site|online)|interact\.sh|interactsh\.com|canarytokens\.(?:com|org)|hookbin\.com|beeceptor\.com|requestcatcher\.com|pastebin\.com|transfer\.sh|(?:[\w-]+\.)*trycloudflare\.com|(?:[\w-]+\.)*loca\.lt|serveo\.net|discord(?:app)?\.com\/api\/webhooks|hooks\.slack\.com)/giu;
+/** Base forms only: "post the data to <url>" instructs, "posts the message to <url>" describes. */
 const SEND_TO_URL = /\b(?:send|post|upload|forward|transmit|submit|report|exfiltrate|leak|deliver|mirror|beacon|push|curl|wget)\b[^!?\n]{0,80}?\b(?:to|at|into|via)?\s*<?(?:https?|wss?|ftp):\/\//giu;
 /** Data an attacker wants: what makes "send it to a URL" or "pass it as a parameter" an exfiltration. */
 const DATA_OF_INTEREST =
@@ -320,7 +321,10 @@ function exfiltration(text: string, ctx: TextContext): TextMatch[] {
     for (const m of all(new RegExp(SEND_TO_URL.source, 'giu'), s.text, quoted)) {
       out.push({ ...m, index: s.start + m.index, severity: sensitive ? 'high' : 'medium', what: `${sensitive ? 'sensitive data sent' : 'data sent'} to a URL: ${m.what}` });
     }
-    if (!sensitive || !passVerb.test(s.text)) continue;
+    if (!sensitive) continue;
+    const fill = fillParam.exec(s.text);
+    if (fill) out.push({ index: s.start + fill.index, length: fill[0].length, severity: 'high', what: `a parameter is to be filled with sensitive data: ${quoted(fill)}` });
+    if (!passVerb.test(s.text)) continue;
     // A side channel: sensitive data passed in a parameter, named as one or by its own name.
     INTO_PARAM.lastIndex = 0;
     for (let m = INTO_PARAM.exec(s.text); m; m = INTO_PARAM.exec(s.text)) {
@@ -330,8 +334,6 @@ function exfiltration(text: string, ctx: TextContext): TextMatch[] {
         break;
       }
     }
-    const fill = fillParam.exec(s.text);
-    if (fill) out.push({ index: s.start + fill.index, length: fill[0].length, severity: 'high', what: `a parameter is to be filled with sensitive data: ${quoted(fill)}` });
   }
   return out.sort((a, b) => a.index - b.index);
 }
@@ -379,7 +381,7 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){20,}/gu;
 /** Opaque binary is only worth a note when long: short runs are hashes, ids, keys of examples. */
 const LONG_BINARY = 200;
 
-const printable = (s: string) => s.length > 0 && !s.includes('\uFFFD') && [...s].filter((c) => /[\p{L}\p{N}\p{P}\p{Zs}\n\r\t]/u.test(c)).length / [...s].length >= 0.9;
+const printable = (s: string) => s.length > 0 && !s.includes('\uFFFD') && [...s].filter((c) => /[\p{L}\p{N}\p{P}\p{S}\p{Zs}\n\r\t]/u.test(c)).length / [...s].length >= 0.9;
 
 function encodedBlobs(text: string, inner: (decoded: string) => TextMatch[]): TextMatch[] {
   const out: TextMatch[] = [];
@@ -413,7 +415,7 @@ function encodedBlobs(text: string, inner: (decoded: string) => TextMatch[]): Te
   }
   for (const { index, length } of all(PERCENT_RUN, masked, () => '')) {
     const run = masked.slice(index, index + length);
-    if ((run.match(/%[0-9A-Fa-f]{2}/g) ?? []).length < 8) continue;
+    if ((run.match(/%[0-9A-Fa-f]{2}/g) ?? []).length < 6) continue;
     let decoded: string | undefined;
     try {
       decoded = decodeURIComponent(run);
