@@ -9,7 +9,7 @@ import type { Finding, ServerSurface, Severity, TargetKind } from './types';
 import { severityRank } from './types';
 import { rule } from './rules';
 import { surfaceTexts, type SurfaceText } from './surface';
-import { normalizeText, skeleton, TEXT_CHECKS, visible, type TextContext, type TextMatch } from './text_rules';
+import { clip, normalizeText, skeleton, TEXT_CHECKS, visible, type TextContext, type TextMatch } from './text_rules';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
 export interface ScanOptions {
@@ -36,14 +36,9 @@ export function excerpt(text: string, index: number, length: number): string {
   const before = Math.max(0, index - Math.floor((EXCERPT - matched) / 2));
   const end = Math.min(text.length, before + EXCERPT);
   const start = Math.max(0, Math.min(before, end - EXCERPT));
-  let shown = visible(text.slice(start, end)).trim();
-  let cut = end < text.length;
-  if (shown.length > EVIDENCE_MAX) {
-    // Cut before a <U+...> or <ESC> that would be split.
-    shown = shown.slice(0, EVIDENCE_MAX).replace(/<[^<>]*$/, '');
-    cut = true;
-  }
-  return `${start > 0 ? '…' : ''}${shown}${cut ? '…' : ''}`;
+  const shown = visible(text.slice(start, end)).trim();
+  const clipped = clip(shown, EVIDENCE_MAX);
+  return `${start > 0 ? '…' : ''}${clipped}${end < text.length && clipped === shown ? '…' : ''}`;
 }
 
 const enabled = (id: string, opts: ScanOptions) => (!opts.rules?.length || opts.rules.includes(id)) && !opts.skip_rules?.includes(id);
@@ -92,7 +87,7 @@ function inRaw(m: TextMatch, text: string, normalized: { text: string; raw: numb
   const start = normalized.raw[m.index];
   const end = normalized.raw[m.index + m.length];
   if (/[\u{E0000}-\u{E007F}]/u.test(text.slice(start, end))) {
-    return { ...m, source: normalized.text, evidence: m.evidence ?? `(decoded from tag characters) ${excerpt(normalized.text, m.index, m.length)}` };
+    return { ...m, source: normalized.text, evidence: m.evidence ?? clip(`(decoded from tag characters) ${excerpt(normalized.text, m.index, m.length)}`, EVIDENCE_MAX) };
   }
   return { ...m, index: start, length: end - start, source: text };
 }

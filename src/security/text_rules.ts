@@ -120,6 +120,11 @@ export function visible(text: string): string {
   return out;
 }
 
+/** At most `max` characters of shown text, not cutting a <U+XXXX> in half. */
+export function clip(shown: string, max: number): string {
+  return shown.length <= max ? shown : `${shown.slice(0, max).replace(/<[^<>]*$/, '')}…`;
+}
+
 /** Look-alikes of Latin letters in Cyrillic and Greek (the Unicode confusables that matter for identifiers). */
 const CONFUSABLES: Record<string, string> = {
   а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', һ: 'h', і: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', ц: 'u', ԝ: 'w', х: 'x', у: 'y',
@@ -184,7 +189,7 @@ function invisibleCharacters(text: string): TextMatch[] {
         index,
         length: len,
         what: `${j - i} Unicode tag character(s)`,
-        evidence: decoded ? `hidden text in tag characters: "${oneLine(decoded).slice(0, 180)}"` : undefined,
+        evidence: decoded ? `hidden text in tag characters: "${clip(visible(decoded), 160)}"` : undefined,
       });
       index += len;
       i = j - 1;
@@ -395,7 +400,7 @@ function encodedBlobs(text: string, inner: (decoded: string) => TextMatch[]): Te
         length: run.length,
         severity: serious.length ? 'high' : 'medium',
         what: serious.length ? `${kind} text that decodes to ${serious[0].what}` : `${kind} text (${run.length} characters)`,
-        evidence: `decoded ${kind}: "${visible(decoded).slice(0, 180)}"`,
+        evidence: `decoded ${kind}: "${clip(visible(decoded), 160)}"`,
       });
     } else if (run.length >= LONG_BINARY) {
       out.push({ index, length: run.length, severity: 'low', what: `opaque ${kind} blob (${run.length} characters)` });
