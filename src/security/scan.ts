@@ -101,6 +101,15 @@ export function scanText(text: string, target: Target, opts: ScanOptions = {}): 
 // ---------------------------------------------------------------------------------------------
 // Definition rules
 
+/** What a definition rule found: the rule, where, and what (with its evidence). */
+interface DefinitionHit {
+  rule: string;
+  target: Target;
+  severity?: Severity;
+  what: string;
+  evidence: string;
+}
+
 /** Words of an identifier: delete_file, deleteFile, delete-file -> [delete, file]. */
 const words = (name: string) =>
   name
@@ -116,14 +125,14 @@ const WRITE_VERBS = new Set(['write', 'create', 'update', 'set', 'put', 'insert'
 /** A description that opens with one of these says the tool writes. */
 const WRITES_DESCRIPTION = /^\s*(?:this\s+tool\s+)?(?:deletes?|removes?|drops?|erases?|destroys?|wipes?|overwrites?|writes?|modif(?:y|ies)|updates?|creates?|sends?|uploads?|moves?|renames?|inserts?|executes?|runs?)\b/iu;
 
-function annotationFindings(tool: Tool): Array<[Target, TextMatch & { source: string }, string]> {
-  const out: Array<[Target, TextMatch & { source: string }, string]> = [];
+function annotationFindings(tool: Tool): DefinitionHit[] {
+  const out: DefinitionHit[] = [];
   const a = tool.annotations ?? {};
   const verbs = words(tool.name);
   const destructive = verbs.find((w) => DESTRUCTIVE_VERBS.has(w));
   const writes = verbs.find((w) => WRITE_VERBS.has(w));
   const add = (field: string, severity: Severity, what: string) =>
-    out.push([{ kind: 'tool', name: tool.name, field }, { index: 0, length: 0, severity, what, evidence: `${tool.name}: ${JSON.stringify(a)}`, source: '' }, 'MCPA701']);
+    out.push({ rule: 'MCPA701', target: { kind: 'tool', name: tool.name, field }, severity, what, evidence: `${tool.name}: ${JSON.stringify(a)}` });
   if (a.readOnlyHint === true) {
     if (destructive) add('annotations.readOnlyHint', 'high', `"${tool.name}" (${destructive}) is marked readOnlyHint: true`);
     else if (writes) add('annotations.readOnlyHint', 'medium', `"${tool.name}" (${writes}) is marked readOnlyHint: true`);
@@ -159,8 +168,8 @@ function unconstrainedString(schema: Schema): boolean {
   return !CONSTRAINTS.some((c) => c in schema);
 }
 
-function parameterFindings(tool: Tool): Array<[Target, TextMatch & { source: string }, string]> {
-  const out: Array<[Target, TextMatch & { source: string }, string]> = [];
+function parameterFindings(tool: Tool): DefinitionHit[] {
+  const out: DefinitionHit[] = [];
   const walk = (schema: unknown, field: string, depth: number) => {
     if (!isSchema(schema) || depth > 8) return;
     const props = schema.properties;
@@ -168,7 +177,8 @@ function parameterFindings(tool: Tool): Array<[Target, TextMatch & { source: str
       for (const [name, sub] of Object.entries(props)) {
         const at = `${field}.properties.${name}`;
         if (isSchema(sub) && highRisk(name) && unconstrainedString(sub)) {
-          out.push([{ kind: 'tool', name: tool.name, field: at }, { index: 0, length: 0, what: `parameter "${name}" is a free-form string`, evidence: `${name}: ${JSON.stringify(sub).slice(0, 150)}`, source: '' }, 'MCPA801']);
+          const evidence = `${name}: ${JSON.stringify(sub).slice(0, 150)}`;
+          out.push({ rule: 'MCPA801', target: { kind: 'tool', name: tool.name, field: at }, what: `parameter "${name}" is a free-form string`, evidence });
         }
         walk(sub, at, depth + 1);
       }
@@ -183,27 +193,30 @@ function parameterFindings(tool: Tool): Array<[Target, TextMatch & { source: str
 export const DESCRIPTION_LOW = 2_000;
 export const DESCRIPTION_MEDIUM = 10_000;
 
-function sizeFinding(item: SurfaceText): [Target, TextMatch & { source: string }, string] | undefined {
+function sizeFinding(item: SurfaceText): DefinitionHit | undefined {
   const long = item.field === 'description' || item.field === 'instructions';
   if (!long || item.text.length <= DESCRIPTION_LOW) return undefined;
   const severity: Severity = item.text.length > DESCRIPTION_MEDIUM ? 'medium' : 'low';
-  return [
-    { kind: item.kind, name: item.name, field: item.field },
-    { index: 0, length: 0, severity, what: `${item.text.length} characters (low above ${DESCRIPTION_LOW}, medium above ${DESCRIPTION_MEDIUM})`, evidence: excerpt(item.text, 0, 0), source: item.text },
-    'MCPA802',
-  ];
+  return {
+    rule: 'MCPA802',
+    target: { kind: item.kind, name: item.name, field: item.field },
+    severity,
+    what: `${item.text.length} characters (low above ${DESCRIPTION_LOW}, medium above ${DESCRIPTION_MEDIUM})`,
+    evidence: excerpt(item.text, 0, 0),
+  };
 }
 
 /** Case and separators folded: send_email, Send-Email and sendEmail are the same name to a reader. */
 const folded = (name: string) => skeleton(name).toLowerCase().replace(/[\s_.-]+/g, '');
 
-function collisionFinding(tool: Tool, knownTools: string[]): [Target, TextMatch & { source: string }, string] | undefined {
-  const target: Target = { kind: 'tool', name: tool.name, field: 'name' };
-  const hit = (other: string, severity: Severity, how: string): [Target, TextMatch & { source: string }, string] => [
-    target,
-    { index: 0, length: tool.name.length, severity, what: `"${tool.name}" ${how} "${other}" (known_tools)`, evidence: `${visible(tool.name)} vs ${visible(other)}`, source: tool.name },
-    'MCPA502',
-  ];
+function collisionFinding(tool: Tool, knownTools: string[]): DefinitionHit | undefined {
+  const hit = (other: string, severity: Severity, how: string): DefinitionHit => ({
+    rule: 'MCPA502',
+    target: { kind: 'tool', name: tool.name, field: 'name' },
+    severity,
+    what: `"${tool.name}" ${how} "${other}" (known_tools)`,
+    evidence: `${visible(tool.name)} vs ${visible(other)}`,
+  });
   const exact = knownTools.find((k) => k === tool.name);
   if (exact) return hit(exact, 'high', 'is also the name of');
   const lookAlike = knownTools.find((k) => skeleton(k) === skeleton(tool.name));
@@ -223,7 +236,7 @@ const LOOKALIKE_SCRIPTS: Array<[string, RegExp]> = [
   ['Coptic', /\p{Script=Coptic}/u],
 ];
 
-function mixedScript(item: SurfaceText): [Target, TextMatch & { source: string }, string] | undefined {
+function mixedScript(item: SurfaceText): DefinitionHit | undefined {
   const scripts = new Set<string>();
   let compatibility = false;
   for (const ch of item.text) {
@@ -236,7 +249,7 @@ function mixedScript(item: SurfaceText): [Target, TextMatch & { source: string }
   if (scripts.size < 2 && !compatibility) return undefined;
   const what = scripts.size >= 2 ? `"${item.text}" mixes ${[...scripts].join(' and ')} letters (reads as "${skeleton(item.text)}")` : `"${item.text}" uses compatibility letters (reads as "${skeleton(item.text)}")`;
   const codes = [...item.text].filter((c) => c.charCodeAt(0) > 0x7f).map((c) => `${c}=U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
-  return [{ kind: item.kind, name: item.name, field: item.field }, { index: 0, length: item.text.length, what, evidence: `${visible(item.text)} (${codes.join(', ')})`, source: item.text }, 'MCPA202'];
+  return { rule: 'MCPA202', target: { kind: item.kind, name: item.name, field: item.field }, what, evidence: `${visible(item.text)} (${codes.join(', ')})` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,7 +288,7 @@ export function scanSurface(surface: ServerSurface, opts: ScanOptions = {}): Fin
     findings.push(...scanOne(item, { kind: item.kind, name: item.name, field: item.field }, ctx, opts));
   }
 
-  const definitionHits: Array<[Target, TextMatch & { source: string }, string] | undefined> = [];
+  const definitionHits: Array<DefinitionHit | undefined> = [];
   for (const item of texts) {
     if (item.role === 'name') definitionHits.push(mixedScript(item));
     definitionHits.push(sizeFinding(item));
@@ -284,7 +297,7 @@ export function scanSurface(surface: ServerSurface, opts: ScanOptions = {}): Fin
     definitionHits.push(...annotationFindings(tool), ...parameterFindings(tool), collisionFinding(tool, knownTools));
   }
   for (const hit of definitionHits) {
-    if (hit && enabled(hit[2], opts)) findings.push(finding(hit[2], hit[0], [hit[1]]));
+    if (hit && enabled(hit.rule, opts)) findings.push(finding(hit.rule, hit.target, [{ index: 0, length: 0, source: '', ...hit }]));
   }
   return sort(findings, texts);
 }
