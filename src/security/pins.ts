@@ -40,6 +40,7 @@ import type { Prompt, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/t
 import { ModuleFailure } from '../errors';
 import { writeReportFile } from '../report_file';
 import { VERSION } from '../version';
+import { visible } from './text_rules';
 import type { ServerSurface, TargetKind } from './types';
 
 export interface Pin {
@@ -158,7 +159,7 @@ export function comparePins(pinned: PinFile, current: PinFile): PinComparison {
 export const surfaceChanges = (before: ServerSurface, after: ServerSurface) => comparePins(pinsOf(before), pinsOf(after));
 
 const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
-const joinKey = (path: string, key: string) => (!IDENTIFIER.test(key) ? `${path}[${visible(JSON.stringify(key))}]` : path ? `${path}.${key}` : key);
+const joinKey = (path: string, key: string) => (!IDENTIFIER.test(key) ? `${path}[${shown(JSON.stringify(key))}]` : path ? `${path}.${key}` : key);
 
 /** The smallest differing fields: objects by key, lists of the same length by index, anything else whole. */
 function fieldChanges(before: unknown, after: unknown, path: string, out: FieldChange[] = []): FieldChange[] {
@@ -180,10 +181,8 @@ function fieldChanges(before: unknown, after: unknown, path: string, out: FieldC
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 const codePoint = (c: string, digits: number) => c.codePointAt(0)!.toString(16).toUpperCase().padStart(digits, '0');
 
-/** Text with every hidden character spelled out: <U+200B>, <ESC>, \n. */
-export function visible(text: string): string {
-  return text.replace(HIDDEN, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\x1b' ? '<ESC>' : `<U+${codePoint(c, 4)}>`));
-}
+/** Hidden characters spelled out, line breaks as \\n: a diff must show every change. */
+const shown = (text: string) => visible(text, { escapeLineBreaks: true });
 
 const MAX_DIFF = 300;
 const MAX_PART = 120;
@@ -191,8 +190,8 @@ const CONTEXT = 40;
 const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
 function describeChange(before: unknown, after: unknown): string {
-  if (typeof before === 'string' && typeof after === 'string') return textDiff(visible(before), visible(after));
-  const excerpt = (v: unknown) => (v === undefined ? '(absent)' : clip(visible(canonicalJson(v)), MAX_PART));
+  if (typeof before === 'string' && typeof after === 'string') return textDiff(shown(before), shown(after));
+  const excerpt = (v: unknown) => (v === undefined ? '(absent)' : clip(shown(canonicalJson(v)), MAX_PART));
   return `${excerpt(before)} → ${excerpt(after)}`;
 }
 

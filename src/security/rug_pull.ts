@@ -3,7 +3,7 @@
  * (MCPA901-903), or that changed while the session was open (MCPA904).
  */
 import type { ItemRef, PinComparison } from './pins';
-import { ruleById } from './rules';
+import { rule as ruleById } from './rules';
 import type { Finding, Severity } from './types';
 
 function finding(ruleId: string, severity: Severity, ref: ItemRef, field: string, message: string, evidence = ''): Finding {

@@ -107,15 +107,23 @@ const JOINING_SCRIPT_LETTER = /(?![\p{Script=Latin}\p{Script=Greek}\p{Script=Cyr
 /** C0 and C1 controls other than tab, newline and carriage return. */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu;
 
-/** How a character is shown in evidence: <ESC>, <U+200B>, ...; newlines and tabs as spaces. */
-export function visible(text: string): string {
+/** Spaces a reviewer cannot tell from a plain space, and fillers that render as nothing. */
+const LOOKALIKE_SPACE = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/u;
+
+/**
+ * How text is shown in evidence and pin diffs: <ESC>, <U+200B>, ... for every
+ * character a reviewer would not see. Line breaks and tabs become spaces in an
+ * excerpt, or \n and \t where they matter (a diff of a description).
+ */
+export function visible(text: string, { escapeLineBreaks = false } = {}): string {
   let out = '';
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
-    if (ch === '\n' || ch === '\r' || ch === '\t') out += ' ';
+    if (ch === '\n' || ch === '\r' || ch === '\t') out += escapeLineBreaks ? JSON.stringify(ch).slice(1, -1) : ' ';
     else if (cp === 0x1b) out += '<ESC>';
-    else if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u.test(ch) || VARIATION.test(ch) || ZERO_WIDTH.test(ch)) out += `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`;
-    else out += ch;
+    else if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u.test(ch) || VARIATION.test(ch) || ZERO_WIDTH.test(ch) || LOOKALIKE_SPACE.test(ch)) {
+      out += `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`;
+    } else out += ch;
   }
   return out;
 }

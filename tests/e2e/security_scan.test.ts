@@ -16,7 +16,7 @@ const SCAN = `${FQCN}.mcp_security_scan`;
 const POISONED = join(REPO_ROOT, 'tests', 'helpers', 'poisoned_server.mjs');
 const MCP = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol');
 const poisoned = (family: string, extra: Record<string, unknown> = {}) => ({ server_command: NODE, server_args: [POISONED, family], ...extra });
-const CLEAN: Record<string, Record<string, unknown>> = {
+const CLEAN: Record<string, object> = {
   everything: everythingServer,
   memory: { server_command: NODE, server_args: [join(MCP, 'server-memory', 'dist', 'index.js')] },
   filesystem: { server_command: NODE, server_args: [join(MCP, 'server-filesystem', 'dist', 'index.js'), REPO_ROOT] },
@@ -66,8 +66,8 @@ describe('mcp_security_scan', () => {
       const hits = r.findings.filter((f: any) => f.rule_id === rule && f.severity === 'high');
       expect(hits.length, `${family}: ${JSON.stringify(r.findings, null, 1)}`).toBeGreaterThan(0);
       if (target) expect(hits.map((f: any) => `${f.target_kind}:${f.target_name}`)).toContain(target);
-      expect(r.test_passed).toBe(false); // a high finding, reported; fail_on: none keeps the task ok
       expect(r.summary.high).toBeGreaterThan(0);
+      expect(r.test_passed).toBe(true); // fail_on: none reports and never fails
     }
     expect(run.task('paginated').result.checked.tools).toBe(12);
     const nearMiss = run.task('near-miss').result;
@@ -125,7 +125,7 @@ describe('mcp_security_scan', () => {
     expect(r.summary.allowed).toBe(allowed.length);
     expect(r.summary.high).toBe(0);
     const results = JSON.parse(readFileSync(sarif, 'utf8')).runs[0].results.filter((x: any) => x.ruleId === 'MCPA701');
-    expect(results.map((x: any) => x.suppressions)).toEqual(allowed.map(() => [{ kind: 'external', justification: 'the tool only deletes in a scratch sandbox' }]));
+    expect(results.map((x: any) => x.suppressions)).toEqual(allowed.map(() => [{ kind: 'external', status: 'accepted', justification: 'the tool only deletes in a scratch sandbox' }]));
   });
 
   test('known_tools from another server\'s registered mcp_server_info: shadowing its tool is caught', async () => {
@@ -160,13 +160,12 @@ describe('mcp_security_scan', () => {
     expect(text).toContain('get_weather');
 
     fresh();
-    const again = await runPlaybook([
-      { name: 'verify', [SCAN]: { ...server, pin_file: pins } },
-      { name: 'update unchanged', [SCAN]: { ...server, pin_file: pins, pin_mode: 'update' } },
-    ]);
-    expect(again.exitCode, outputOf(again)).toBe(0);
-    expect(again.task('verify').result).toMatchObject({ changed: false, test_passed: true, pins: { mode: 'verify', added: [], removed: [], changed: [], unchanged: ['tool:get_weather'] } });
-    expect(again.task('update unchanged').result.changed).toBe(false);
+    const verified = await runPlaybook([{ name: 'verify', [SCAN]: { ...server, pin_file: pins } }]);
+    expect(verified.exitCode, outputOf(verified)).toBe(0);
+    expect(verified.task('verify').result).toMatchObject({ changed: false, test_passed: true, pins: { mode: 'verify', added: [], removed: [], changed: [], unchanged: ['tool:get_weather'] } });
+    fresh();
+    const updated = await runPlaybook([{ name: 'update unchanged', [SCAN]: { ...server, pin_file: pins, pin_mode: 'update' } }]);
+    expect(updated.task('update unchanged').result).toMatchObject({ changed: false, pins: { written: false } });
     expect(readFileSync(pins, 'utf8')).toBe(text);
 
     // No fresh(): this is the server's second start, and it now shows a poisoned description.
