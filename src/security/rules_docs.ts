@@ -18,7 +18,9 @@ export function rulesDocumentation(): string[] {
   ];
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Markdown renders <IMPORTANT> as an (invisible) HTML tag: the rules quote such tags, so escape them. */
+const md = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (s: string) => md(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The README's rules table. */
 export function rulesTable(): string {
@@ -45,7 +47,7 @@ export function rulesMarkdown(): string {
     '',
   ];
   for (const r of RULES) {
-    out.push(`## ${r.id} ${r.name}`, '', `**${r.title}** — default severity **${r.severity}**${r.owasp ? `; OWASP ${r.owasp}` : ''}.`, '', `Why: ${r.rationale}`, '', `Fix: ${r.remediation}`, '');
+    out.push(`## ${r.id} ${r.name}`, '', `**${md(r.title)}** — default severity **${r.severity}**${r.owasp ? `; OWASP ${md(r.owasp)}` : ''}.`, '', `Why: ${md(r.rationale)}`, '', `Fix: ${md(r.remediation)}`, '');
   }
   return out.join('\n');
 }
