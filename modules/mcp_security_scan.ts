@@ -60,6 +60,7 @@ export default defineModule({
       description: [
         'Tools of the other servers the same model sees. A description that gives instructions about one of them is shadowing; a tool here with the same (or a confusable) name is a collision.',
         'Tool names, tool dicts, or registered results of M(tosin2013.mcp_audit.mcp_server_info) or M(tosin2013.mcp_audit.mcp_security_scan) (their C(tools)).',
+        'Name other servers\' tools only: a tool of the scanned server listed here collides with itself.',
       ],
       type: 'list',
       elements: 'raw',

@@ -13,6 +13,9 @@
  *      only, else skipped saying why): per-task time of a warm pooled
  *      mcp_test_tool task vs ansible.builtin.ping with pipelining, and bytes on
  *      the wire per task, counted by a relay in front of sshd
+ *  (e) mcp_security_scan of server-everything (every list, every rule):
+ *      per-task time pooled (warm) and with connection_reuse: false, next to
+ *      a pooled mcp_server_info (the same lists, no rules) as the yardstick
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -245,6 +248,22 @@ if (unavailable) {
   }
 }
 
+// (e) the security scan: what listing everything and running every rule costs a task.
+console.log(`\n(e) mcp_security_scan of server-everything; one warm-up scan first, then ${N} pooled scans,`);
+console.log(`    ${N} pooled mcp_server_info tasks and ${N} scans with connection_reuse: false, interleaved; median task time`);
+const scan = (reuse, i) => ({ name: `scan ${reuse ? 'pooled' : 'direct'} ${i}`, 'tosin2013.mcp_audit.mcp_security_scan': { ...servers.node, server_cwd: root, connection_reuse: reuse } });
+const info = (i) => ({ name: `info ${i}`, 'tosin2013.mcp_audit.mcp_server_info': { ...servers.node, server_cwd: root, connection_reuse: true } });
+const tasksE = [scan(true, 'warmup')];
+for (let i = 0; i < N; i++) tasksE.push(scan(true, i), info(i), scan(false, i));
+tasksE.push(stopBroker);
+const rowsE = (await play(tasksE, 'e')).rows;
+const medianOf = (prefix) => median(rowsE.filter((x) => x.task.startsWith(prefix) && !x.task.endsWith('warmup')).map((x) => x.seconds));
+const scanPooled = medianOf('scan pooled');
+const scanDirect = medianOf('scan direct');
+const infoPooled = medianOf('info');
+console.log(`    scan pooled ${fmt(scanPooled)}, scan connection_reuse: false ${fmt(scanDirect)}, mcp_server_info pooled ${fmt(infoPooled)}`);
+console.log(`    -> a pooled scan is ${(scanPooled / infoPooled).toFixed(2)}x mcp_server_info; connection_reuse: false is ${(scanDirect / scanPooled).toFixed(1)}x a pooled scan`);
+
 console.log('\nsummary (targets from issue #3; (d) from issue #9):');
 console.log(`  (a) node ${results.node.toFixed(1)}x (target >= 4x), npx ${results.npx.toFixed(1)}x (target >= 6x)`);
 console.log(`  (b) ${(mcpTask / pingTask).toFixed(2)}x ping (target <= 1.3x)`);
@@ -254,5 +273,6 @@ if (remote) {
 } else {
   console.log(`  (d) skipped: ${unavailable}`);
 }
+console.log(`  (e) security scan of server-everything: ${fmt(scanPooled)} pooled, ${fmt(scanDirect)} direct (${(scanPooled / infoPooled).toFixed(2)}x mcp_server_info)`);
 rmSync(work, { recursive: true, force: true });
 rmSync(brokerDir, { recursive: true, force: true });

@@ -24,12 +24,15 @@ export function pinFindings(c: PinComparison, pinFile: string): Finding[] {
   ];
 }
 
-/** What the server listed differently within one session: changed or added definitions are high, removals low. */
+/**
+ * What the server listed differently within one session. A changed definition is the rug pull (high); a tool that
+ * appears is how dynamic toolsets work, but it was never reviewed (medium); one that goes away is low.
+ */
 export function midSessionFindings(c: PinComparison): Finding[] {
   const changedWhile = 'after the session first listed it (the server changed its definitions mid-session)';
   return [
     ...c.changed.flatMap((item) => item.fields.map((f) => finding('MCPA904', 'high', item, f.path, `${label(item)} changed ${changedWhile}: ${f.path || 'the definition'} differs`, f.diff))),
-    ...c.added.map((ref) => finding('MCPA904', 'high', ref, '', `${label(ref)} appeared ${changedWhile}`)),
+    ...c.added.map((ref) => finding('MCPA904', 'medium', ref, '', `${label(ref)} appeared ${changedWhile}`)),
     ...c.removed.map((ref) => finding('MCPA904', 'low', ref, '', `${label(ref)} disappeared ${changedWhile}`)),
   ];
 }
