@@ -33,6 +33,8 @@ export default defineModule({
   supports_check_mode: true,
   check_mode_support: 'full',
   check_mode_details: 'The server is listed and checked as usual; the pin file, SARIF and JUnit reports are not written. C(changed) says whether O(pin_mode=update) would rewrite the pin file.',
+  diff_mode_support: 'full',
+  diff_mode_details: 'With O(pin_mode=update), shows the pin file before and after, as a pull request will.',
   notes: rulesDocumentation(),
   options: {
     fail_on: {

@@ -66,7 +66,7 @@ export function documentation(m: ModuleDefinition<any>): Record<string, unknown>
     options: optionsDoc(m.options),
     attributes: {
       check_mode: { support: m.check_mode_support ?? (m.supports_check_mode ? 'full' : 'none'), ...(m.check_mode_details ? { details: markup(m.check_mode_details) } : {}), description: 'Can run in check_mode and return changed status prediction without modifying target.' },
-      diff_mode: { support: 'none', description: 'Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.' },
+      diff_mode: { support: m.diff_mode_support ?? 'none', ...(m.diff_mode_details ? { details: markup(m.diff_mode_details) } : {}), description: 'Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.' },
       platform: { platforms: 'posix', description: 'Target OS/families that can be operated against.', support: 'N/A' },
     },
     notes: [

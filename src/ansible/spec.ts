@@ -77,6 +77,9 @@ export interface ModuleDefinition<P = Record<string, any>> extends ArgumentRules
   /** Check-mode support detail for the docs attributes section. */
   check_mode_support?: 'full' | 'partial' | 'none';
   check_mode_details?: string;
+  /** Diff-mode support for the docs attributes section (default none). */
+  diff_mode_support?: 'full' | 'partial' | 'none';
+  diff_mode_details?: string;
   notes?: string[];
   seealso?: { module?: string; link?: string; name?: string; description?: string }[];
   /** Docs fragments shared by several modules, merged into options in the docs. */

@@ -3,7 +3,7 @@
  * a typo), then one listing on the (pooled) session, then everything else in
  * the module process: rules, pins, the judge, the reports.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ModuleResult, TaskContext } from '../ansible/spec';
 import { runOnServer } from '../connection';
@@ -15,7 +15,7 @@ import { seconds } from '../results';
 import { describeServer, serverFromParams } from '../server_definition';
 import { VERSION } from '../version';
 import { applyAllow, checkAllowEntries, failing, knownToolNames, selectRules, sortFindings, summarize, type AllowEntry, type CheckedTarget } from './audit';
-import { comparePins, pinsOf, readPinFile, surfaceChanges, writePinFile, type PinComparison } from './pins';
+import { comparePins, pinFileText, pinsOf, readPinFile, surfaceChanges, writePinFile, type PinComparison } from './pins';
 import { midSessionFindings, pinFindings } from './rug_pull';
 import { sarifJson, sarifLog } from './sarif';
 import { scanSurface } from './scan';
@@ -81,11 +81,17 @@ export async function runSecurityScan(p: Record<string, any>, task: TaskContext,
 
   let pins: ReturnType<typeof pinReport> | undefined;
   let changed = false;
+  let diff: Record<string, string> | undefined;
   if (mode) {
     const current = pinsOf(surface);
     const comparison = comparePins(pinned ?? pinsOf({ ...surface, instructions: null, tools: [], prompts: [], resource_templates: [] }), current);
     if (mode === 'verify') found.push(...pinFindings(comparison, p.pin_file));
-    else changed = writePinFile(p.pin_file, current, { checkMode: task.checkMode });
+    else {
+      const before = task.diff && existsSync(p.pin_file) ? readFileSync(p.pin_file, 'utf8') : '';
+      changed = writePinFile(p.pin_file, current, { checkMode: task.checkMode });
+      // --diff shows the pin file as a reviewer will see it in the pull request.
+      if (changed && task.diff) diff = { before, after: pinFileText(p.pin_file, current), before_header: p.pin_file, after_header: p.pin_file };
+    }
     pins = pinReport(comparison, p.pin_file, mode, changed);
   }
 
@@ -131,6 +137,7 @@ export async function runSecurityScan(p: Record<string, any>, task: TaskContext,
     },
     tools: surface.tools.map((t) => t.name),
     ...(pins ? { pins } : {}),
+    ...(diff ? { diff } : {}),
     ...(judge ? { judge } : {}),
     ...(p.sarif_path && !task.checkMode ? { sarif_path: p.sarif_path } : {}),
     ...(p.report_path && !task.checkMode ? { report_path: p.report_path } : {}),

@@ -147,9 +147,10 @@ describe('mcp_security_scan', () => {
     const fresh = () => rmSync(state, { force: true }); // the server's next start is its first (benign)
 
     fresh();
-    const checked = await runPlaybook([{ name: 'pin', [SCAN]: { ...server, pin_file: pins } }], { check: true });
+    const checked = await runPlaybook([{ name: 'pin', [SCAN]: { ...server, pin_file: pins } }], { check: true, extraArgs: ['--diff'] });
     expect(checked.exitCode, outputOf(checked)).toBe(0);
     expect(checked.task('pin').result).toMatchObject({ changed: true, pins: { mode: 'update', written: true } });
+    expect(checked.task('pin').result.diff).toMatchObject({ before: '', after: expect.stringContaining('get_weather:'), after_header: pins });
     expect(existsSync(pins)).toBe(false);
 
     fresh();
