@@ -77,6 +77,7 @@ export async function runModule(definition: ModuleDefinition<any>, args: ArgsFil
     hideSecret: (value) => {
       if (value) secrets.add(value);
     },
+    mask: (value) => maskSecrets(value, secrets),
   };
 
   const invocationArgs = { ...checked.params };

@@ -64,6 +64,11 @@ export interface TaskContext {
    * the environment, say) everywhere in the result, like AnsibleModule.no_log_values.
    */
   hideSecret(value: string): void;
+  /**
+   * The task's secrets masked in a copy of `value`, for what a module writes
+   * outside its result (report files): the result itself is masked anyway.
+   */
+  mask<T>(value: T): T;
 }
 
 /** A module's result before the protocol adds invocation, warnings and masking. */

@@ -75,7 +75,9 @@ export async function runSecurityScan(p: Record<string, any>, task: TaskContext,
   if (mode === 'verify' && !pinned) throw new ModuleFailure(`pin_file ${p.pin_file} does not exist: create it with pin_mode: update, review it and commit it`);
 
   const reply = await runOnServer(p, 'list_surface', {});
-  const { surface, earlier } = reply.data;
+  // A server may show a secret of the task (a server_env value in a description): everything below, the pin file
+  // and the reports included, sees it masked, as the task's result would.
+  const { surface, earlier } = task.mask(reply.data);
   const found: Finding[] = scanSurface(surface, { known_tools, rules: [...running] });
   if (earlier) found.push(...midSessionFindings(surfaceChanges(earlier, surface)));
 

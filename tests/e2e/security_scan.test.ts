@@ -218,6 +218,26 @@ describe('mcp_security_scan', () => {
     expect(suite.results[0].scan_findings.length).toBeGreaterThan(0);
   });
 
+  test('a secret the server shows back (a server_env value in a description) is masked in the result, the pin file, SARIF and JUnit', async () => {
+    const token = 'tok-5d2e8a91c4f7-leaked';
+    const files = { pin_file: join(dir, 'leaky.yml'), sarif_path: join(dir, 'leaky.sarif'), report_path: join(dir, 'leaky.xml') };
+    const run = await runPlaybook([{ name: 'scan', [SCAN]: { ...poisoned('leaky'), server_env: { LEAKY_TOKEN: '{{ leaky_token }}' }, ...files } }], {
+      secretVars: { leaky_token: token },
+    });
+    expect(run.exitCode, outputOf(run)).toBe(0);
+    expect(run.stdout + run.stderr + JSON.stringify(run.results)).not.toContain(token);
+    for (const file of Object.values(files)) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toContain(token);
+    }
+    expect(readFileSync(files.pin_file, 'utf8')).toContain('whoami');
+    // Masked the same way every run: the pins stay verifiable.
+    const again = await runPlaybook([{ name: 'scan', [SCAN]: { ...poisoned('leaky'), server_env: { LEAKY_TOKEN: '{{ leaky_token }}' }, pin_file: files.pin_file } }], {
+      secretVars: { leaky_token: token },
+    });
+    expect(again.task('scan').result).toMatchObject({ changed: false, pins: { mode: 'verify', unchanged: ['tool:whoami'] } });
+  });
+
   test('bad options fail before any server starts, saying what to fix', async () => {
     const run = await runPlaybook([
       { name: 'unknown rule', [SCAN]: { ...everythingServer, skip_rules: ['MCPA999'] }, ignore_errors: true },
