@@ -70,7 +70,7 @@ export function documentation(m: ModuleDefinition<any>): Record<string, unknown>
       platform: { platforms: 'posix', description: 'Target OS/families that can be operated against.', support: 'N/A' },
     },
     notes: [
-      `The collection's action plugin runs this module with the collection's compiled Node.js runtime (linux x86_64); it needs no Python or Node.js on the target.`,
+      `The collection's action plugin runs this module with the collection's compiled Node.js runtime (linux x86_64 and aarch64, placed once per host); it needs no Python or Node.js on the target (elsewhere, see the mcp_audit_node setting in the README).`,
       ...(m.notes ?? []).map(markup),
     ],
   };
