@@ -32,6 +32,8 @@ interface Found {
   group: boolean;
   /** Running processes carrying the mark outside the group (they left it). */
   outside: number[];
+  /** Processes of ours whose environment read empty: they are in the middle of an exec (see settledFind). */
+  execing: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,29 +71,48 @@ export function processRunning(pid: number): boolean {
   return !!fields && !exited(fields[0]);
 }
 
-function carriesMark(pid: string, entry: string): boolean {
+/** 'exec' when the environ reads empty: during execve the kernel shows none until the new image has its stack. */
+function carriesMark(pid: string, entry: string): boolean | 'exec' {
   try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry);
+    const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    return environ === '' ? 'exec' : environ.split('\0').includes(entry);
   } catch {
     return false; // another user's process, or gone
   }
 }
 
+const PF_KTHREAD = 0x00200000;
+const kernelThread = (fields: string[]) => (Number(fields[6]) & PF_KTHREAD) !== 0; // their environ is always empty
+
 const startTime = (fields: string[]) => Number(fields[19]); // clock ticks after boot
 let ownStart: number | undefined;
 
 function find(tree: ProcessTree): Found {
-  if (!haveProc()) return { group: signalProbe(-tree.pgid), outside: [] };
+  if (!haveProc()) return { group: signalProbe(-tree.pgid), outside: [], execing: 0 };
   const entry = tree.mark ? `${SESSION_MARK_VAR}=${tree.mark}` : undefined;
   // A server's descendants started after this process: older ones need no environ read.
   ownStart ??= startTime(statFields('self') ?? []) || 0;
-  const found: Found = { group: false, outside: [] };
+  const found: Found = { group: false, outside: [], execing: 0 };
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     const fields = statFields(name);
     if (!fields || exited(fields[0])) continue;
     if (Number(fields[2]) === tree.pgid) found.group = true;
-    else if (entry && startTime(fields) >= ownStart && carriesMark(name, entry)) found.outside.push(Number(name));
+    else if (entry && startTime(fields) >= ownStart && !kernelThread(fields)) {
+      const marked = carriesMark(name, entry);
+      if (marked === 'exec') found.execing++;
+      else if (marked) found.outside.push(Number(name));
+    }
+  }
+  return found;
+}
+
+/** find(), read again for a moment while a process is mid-exec: a daemon exec'ing right now must not slip through. */
+async function settledFind(tree: ProcessTree): Promise<Found> {
+  let found = find(tree);
+  for (let i = 0; found.execing && i < 20; i++) {
+    await sleep(10);
+    found = find(tree);
   }
   return found;
 }
@@ -122,14 +143,14 @@ function signal(tree: ProcessTree, found: Found, sig: NodeJS.Signals): void {
  * left after `termGraceMs`, then wait up to `killGraceMs` for them to go.
  */
 export async function stopProcessTree(tree: ProcessTree, termGraceMs: number, killGraceMs: number): Promise<void> {
-  let found = find(tree);
+  let found = await settledFind(tree);
   for (const [sig, graceMs] of [['SIGTERM', termGraceMs], ['SIGKILL', killGraceMs]] as const) {
     if (!found.group && !found.outside.length) break;
     signal(tree, found, sig);
     const deadline = Date.now() + graceMs;
     do {
       await sleep(50);
-      found = find(tree);
+      found = await settledFind(tree);
     } while ((found.group || found.outside.length) && Date.now() < deadline);
   }
 }

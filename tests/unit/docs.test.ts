@@ -179,7 +179,7 @@ describe('module files of the real modules', () => {
       expect(d.version_added).toBe('2.0.0');
       expect(d.author).toEqual(['Tosin Akinosho (@tosin2013)']);
       expect(d.attributes.check_mode.support).toBe(m.check_mode_support ?? (m.supports_check_mode ? 'full' : 'none'));
-      expect(d.attributes.diff_mode.support).toBe('none');
+      expect(d.attributes.diff_mode.support).toBe(m.diff_mode_support ?? 'none');
       expect(d.notes[0]).toContain('action plugin runs this module');
       expect(d.notes.slice(1)).toEqual((m.notes ?? []).map(expectedMarkup));
     });
