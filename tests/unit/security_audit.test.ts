@@ -3,10 +3,14 @@
  * allow entries, known_tools as plays write them, counting, and reading a
  * model judge's verdict.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { applyAllow, checkAllowEntries, failing, knownToolNames, selectRules, sortFindings, summarize } from '../../src/security/audit';
 import { readVerdict } from '../../src/security/judge';
 import { RULES } from '../../src/security/rules';
+import { rulesMarkdown, rulesTable } from '../../src/security/rules_docs';
 import type { Finding } from '../../src/security/types';
 
 const finding = (over: Partial<Finding>): Finding => ({
@@ -88,5 +92,23 @@ describe('a model judge\'s answer', () => {
     expect(readVerdict('I think it is fine')).toBeNull();
     expect(readVerdict('{"verdict": "safe"}')).toBeNull();
     expect(readVerdict('{"verdict": "benign"')).toBeNull();
+  });
+});
+
+describe('the rules documentation', () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  test('docs/security_rules.md and the README table are what the build generates from the catalogue', () => {
+    expect(readFileSync(join(root, 'docs', 'security_rules.md'), 'utf8')).toBe(rulesMarkdown());
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(rulesTable());
+  });
+  test('every rule has an id in the scheme, a rationale and a remediation, and ids are unique', () => {
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+    for (const r of RULES) {
+      expect(r.id).toMatch(/^MCPA\d{3}$/);
+      expect(r.rationale.length).toBeGreaterThan(40);
+      expect(r.remediation.length).toBeGreaterThan(20);
+    }
+    // Markdown would swallow a quoted <IMPORTANT> as an HTML tag.
+    expect(rulesMarkdown()).toContain('&lt;IMPORTANT&gt;');
   });
 });
