@@ -3,7 +3,6 @@ import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '
 import { LLM_OPTIONS } from '../src/llm/options';
 import { mcpFailure, withCommonKeys } from '../src/results';
 import { rulesDocumentation } from '../src/security/rules_docs';
-import { runSecurityScan } from '../src/security/run';
 
 const FINDING = {
   rule_id: { description: 'The rule\'s stable id (see the rules table).', returned: 'always', type: 'str', sample: 'MCPA101' },
@@ -177,6 +176,8 @@ export default defineModule({
   run: withCommonKeys(async (p, task) => {
     const started = performance.now();
     try {
+      // Rules, pins (yaml, jsdiff) and reports load only for this module, not on every task's start-up.
+      const { runSecurityScan } = await import('../src/security/run');
       return await runSecurityScan(p, task, started);
     } catch (e) {
       return mcpFailure(e, { test_passed: false, status: 'failed' }, started);

@@ -1,7 +1,7 @@
 import { defineModule } from '../src/ansible/spec';
 import { CONNECTION_OPTIONS, CONNECTION_REQUIRED_IF, CONNECTION_RETURNS } from '../src/connection_options';
 import { runOnServer } from '../src/connection';
-import { judgeToolCall } from '../src/checks/tool';
+import { judgeToolCall, type ToolExpectations } from '../src/checks/tool';
 import { judgeResource } from '../src/checks/resource';
 import { judgePrompt, promptArguments } from '../src/checks/prompt';
 import { junitXml, type JUnitCase } from '../src/junit';
@@ -55,7 +55,7 @@ function itemFor(t: SuiteTest, i: number, checkMode: boolean, validateSchema: bo
   }
 }
 
-function judge(t: SuiteTest, i: number, outcome: BatchResult[number] | undefined, scanResults: boolean): TestReport {
+function judge(t: SuiteTest, i: number, outcome: BatchResult[number] | undefined, scan: ToolExpectations['scan']): TestReport {
   const base = { name: label(t, i), type: t.type };
   if (!outcome) return { ...base, status: 'error', passed: false, duration: 0, error: 'not run: the server exited during an earlier test' };
   if (!outcome.ok) {
@@ -69,7 +69,7 @@ function judge(t: SuiteTest, i: number, outcome: BatchResult[number] | undefined
     const duration = data.elapsed_ms / 1000;
     if (data.input_errors.length) return { ...base, status: 'failed', passed: false, duration, error: `tool_arguments do not match the inputSchema: ${data.input_errors.join('; ')}` };
     if (data.skipped) return { ...base, status: 'skipped', passed: false, duration, error: 'check mode: not called (not annotated readOnlyHint: true)' };
-    const v = judgeToolCall(t.name!, data, { ...t, scan_result: t.scan_result ?? scanResults });
+    const v = judgeToolCall(t.name!, data, { ...t, scan });
     const scanned = v.scan_findings ? { scan_findings: v.scan_findings } : {};
     return { ...base, status: v.passed ? 'passed' : 'failed', passed: v.passed, duration, ...(v.msg ? { error: v.msg } : {}), changed: v.changed, tool_result: v.tool_result, validation: v.validation, ...scanned };
   }
@@ -225,7 +225,9 @@ export default defineModule({
       const test_results = tests.map((t, i) => legacyResult(t, errored[i]));
       return mcpFailure(e, { test_passed: false, status: 'failed', results: errored, test_results, summary: summarize(errored), ...(written ? { report_path: p.report_path } : {}) }, started);
     }
-    const results = tests.map((t, i) => judge(t, i, outcomes[i], p.scan_result));
+    const scanned = (t: SuiteTest) => t.scan_result ?? p.scan_result;
+    const scan = tests.some(scanned) ? (await import('../src/security/tool_result')).scanToolResult : undefined;
+    const results = tests.map((t, i) => judge(t, i, outcomes[i], scanned(t) ? scan : undefined));
     const summary = summarize(results);
     if (p.report_path && !task.checkMode) writeReport(p.report_path, p.suite_name, results);
     const allPassed = results.every((r) => r.passed || r.status === 'skipped');

@@ -130,7 +130,8 @@ export default defineModule({
       };
     }
 
-    const verdict = judgeToolCall(p.tool_name, reply.data, p);
+    const scan = p.scan_result ? (await import('../src/security/tool_result')).scanToolResult : undefined;
+    const verdict = judgeToolCall(p.tool_name, reply.data, { ...p, scan });
     return {
       ...base,
       changed: verdict.changed,

@@ -27,10 +27,10 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case '--docs': {
-      const { writeDocs } = await import('./ansible/docs');
+      const { writeDocs, writeRulesDocs } = await import('./ansible/docs');
       const { CONNECTION_OPTIONS } = await import('./connection_options');
       writeDocs(MODULES, argv[1] ?? 'plugins/modules', argv[2], CONNECTION_OPTIONS);
-      if (argv[2]) (await import('./security/rules_docs')).writeRulesDocs(argv[2]);
+      if (argv[2]) writeRulesDocs(argv[2]);
       return;
     }
     case '--broker': {

@@ -1,14 +1,16 @@
 /** Did a tool call pass? Shared by mcp_test_tool and mcp_test_suite. */
 import type { CallToolOutcome } from '../operations';
 import { matchExpected } from './expected';
-import { scanToolResult } from '../security/tool_result';
 import type { Finding } from '../security/types';
 
 export interface ToolExpectations {
   expected_result?: unknown;
   expect_error?: boolean;
-  /** Run the security scan's text rules on the result; a high finding fails the test. */
-  scan_result?: boolean;
+  /**
+   * scan_result: the security scan's text rules for the result (scanToolResult, which the caller
+   * loads only when asked: its rule tables stay off every other task's start-up); a high finding fails the test.
+   */
+  scan?: (toolName: string, result: Record<string, any>) => Finding[];
 }
 
 export interface ToolVerdict {
@@ -40,7 +42,7 @@ export function judgeToolCall(name: string, outcome: CallToolOutcome, expect: To
     matches = check.matches;
     if (!check.matches) errors.push(`expected_result does not match: ${check.reason}`);
   }
-  const scan_findings = expect.scan_result ? scanToolResult(name, result) : undefined;
+  const scan_findings = expect.scan?.(name, result);
   const injected = (scan_findings ?? []).filter((f) => f.severity === 'high');
   if (injected.length) {
     errors.push(`the result carries text aimed at the model (scan_result): ${injected.map((f) => `${f.rule_id} ${f.rule_name} in ${f.field}`).join('; ')}`);
