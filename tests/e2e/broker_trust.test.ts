@@ -119,8 +119,7 @@ trustTests('trust (needs root: a second user via setpriv)', () => {
     const impostor = await impostorAt(brokerFiles(dir).socket);
     const token = secret();
     const run = await runPlaybook([echoWithSecret('echo', token)], { env: { MCP_AUDIT_BROKER_DIR: dir } });
-    const t = expectRefused(run, 'echo', dir, /it belongs to uid 65534 \(nobody\) \(mode 0755\), not to you \(uid 0 \(root\)\), so someone else may be listening in it/);
-    expect(t.result.execution_time).toBeLessThan(5);
+    expectRefused(run, 'echo', dir, /it belongs to uid 65534 \(nobody\) \(mode 0755\), not to you \(uid 0 \(root\)\), so someone else may be listening in it/);
     expectUntouched(impostor, token);
     expect(statSync(dir).mode & 0o777).toBe(0o755);
     expect(run.stdout + run.stderr + JSON.stringify(run.results)).not.toContain('FORGED');
@@ -235,7 +234,6 @@ describe('where the broker starts', () => {
     const t = run.task('relative');
     expect(t.status, output(run)).toBe('failed');
     expect(t.result.msg).toBe("MCP_AUDIT_BROKER_DIR must be an absolute path, got 'relative/broker'; set it to an absolute directory (for example /run/user/0/mcp_audit) or unset it to use the default");
-    expect(t.result.execution_time).toBeLessThan(5);
   });
 
   test.skipIf(!IS_ROOT)('(needs root: mounts a tmpfs) a full disk: the broker says "no space left on device", at once', async (ctx) => {
@@ -255,7 +253,6 @@ describe('where the broker starts', () => {
     const t = run.task('full disk');
     expect(t.status, output(run)).toBe('failed');
     expect(t.result.msg).toMatch(new RegExp(`^the broker could not start: cannot write the broker's lock file ${dir}/broker-[^ ]+\\.pid: ENOSPC: no space left on device`));
-    expect(t.result.execution_time).toBeLessThan(10);
     expect(readdirSync(dir), 'no empty lock file left behind').toEqual(['fill']);
     expect(readPidFile(dir)).toBeUndefined();
   });

@@ -70,7 +70,8 @@ describe('the controller side', () => {
 describe('from the npm registry (a real verdaccio on loopback)', () => {
   let registry: Registry;
   beforeAll(async () => {
-    registry = await startRegistry();
+    // Private: a fetch that forgets npmrc's token gets 401, not the package.
+    registry = await startRegistry({ private: true });
     await publishRuntimes(registry.url);
   }, 240_000);
   afterAll(async () => {

@@ -33,7 +33,8 @@ export interface Registry {
 
 const userconfigs = new Map<string, string>();
 
-export async function startRegistry(): Promise<Registry> {
+/** `private`: only the token's holder may read packages, so a test proves the token was sent. */
+export async function startRegistry({ private: readNeedsToken = false } = {}): Promise<Registry> {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-registry-'));
   const config = join(dir, 'config.yaml');
   const log = join(dir, 'verdaccio.log');
@@ -47,7 +48,7 @@ export async function startRegistry(): Promise<Registry> {
       'uplinks: {}',
       'packages:',
       "  '**':",
-      '    access: $all',
+      `    access: ${readNeedsToken ? '$authenticated' : '$all'}`,
       '    publish: $authenticated',
       '    unpublish: $authenticated',
       // A runtime package is ~40 MB; npm sends it base64 inside the JSON body.

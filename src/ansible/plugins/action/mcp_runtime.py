@@ -99,7 +99,8 @@ class ActionModule(ActionBase):
     # --- settings --------------------------------------------------------------
 
     def _setting(self, task_vars, var, env=None):
-        value = task_vars.get(var)
+        # Host and group vars reach an action plugin untemplated ("{{ node_path }}"), as for ansible_python_interpreter.
+        value = self._templar.template(task_vars.get(var))
         if value is None and env:
             value = os.environ.get(env)
         if value is not None and not isinstance(value, str):
