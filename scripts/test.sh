@@ -28,7 +28,7 @@ for lane in $lanes; do
   if [ "$first" = yes ]; then
     selection="$*"
   else
-    # Later lanes: the end-to-end tests only (or the given files that are end-to-end).
+    # Later lanes: the end-to-end tests only (or, when files are given, those files again).
     selection="${*:-tests/e2e}"
   fi
   # shellcheck disable=SC2086

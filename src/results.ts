@@ -25,8 +25,13 @@ export const seconds = (started: number) => Math.round(performance.now() - start
  * are rethrown so the protocol layer reports them as internal errors.
  */
 export function mcpFailure(e: unknown, extra: Record<string, unknown>, started: number): ModuleResult {
+  return { ...extra, ...failedResult(e), execution_time: seconds(started) };
+}
+
+/** The failed result of a ModuleFailure; anything else is rethrown. */
+function failedResult(e: unknown): ModuleResult {
   if (!(e instanceof ModuleFailure)) throw e;
-  return { ...extra, ...e.details, failed: true, success: false, msg: e.message, error: e.message, execution_time: seconds(started) };
+  return { ...e.details, failed: true, success: false, msg: e.message, error: e.message };
 }
 
 /**
@@ -42,8 +47,7 @@ export function withCommonKeys(run: Run): Run {
     try {
       result = await run(params, task);
     } catch (e) {
-      if (!(e instanceof ModuleFailure)) throw e;
-      result = { ...e.details, failed: true, success: false, msg: e.message, error: e.message };
+      result = failedResult(e);
     }
     return { error: null, ...result, metadata: { timestamp: new Date().toISOString() } };
   };

@@ -222,26 +222,21 @@ export function markdownReference(modules: Record<string, ModuleDefinition<any>>
 /** Write every module file into `dir`; refresh the README's reference section when a README path is given. */
 export function writeDocs(modules: Record<string, ModuleDefinition<any>>, dir: string, readme?: string, shared?: OptionSpecs): void {
   for (const m of Object.values(modules)) writeFileSync(join(dir, `${m.name}.py`), moduleFile(m));
-  if (!readme) return;
-  const text = readFileSync(readme, 'utf8');
-  const start = text.indexOf(README_BEGIN);
-  const end = text.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`${readme} has no module reference markers`);
-  writeFileSync(readme, text.slice(0, start) + markdownReference(modules, shared ?? {}) + text.slice(end + README_END.length));
+  if (readme) replaceSection(readme, 'module reference', README_BEGIN, README_END, markdownReference(modules, shared ?? {}));
 }
 
 /** Replace the text between two markers of a generated section; the file must have them. */
-export function replaceSection(path: string, begin: string, end: string, section: string): void {
+export function replaceSection(path: string, what: string, begin: string, end: string, section: string): void {
   const text = readFileSync(path, 'utf8');
   const start = text.indexOf(begin);
   const stop = text.indexOf(end);
-  if (start < 0 || stop < start) throw new Error(`${path} has no ${begin} ... ${end} markers`);
+  if (start < 0 || stop < start) throw new Error(`${path} has no ${what} markers (${begin} ... ${end})`);
   writeFileSync(path, text.slice(0, start) + section + text.slice(stop + end.length));
 }
 
 /** mcp_security_scan's rules: the README's table (between its markers) and docs/security_rules.md beside it. */
 export function writeRulesDocs(readme: string): void {
-  replaceSection(readme, RULES_BEGIN, RULES_END, rulesTable());
+  replaceSection(readme, 'security rules', RULES_BEGIN, RULES_END, rulesTable());
   mkdirSync(join(dirname(readme), 'docs'), { recursive: true });
   writeFileSync(join(dirname(readme), 'docs', 'security_rules.md'), rulesMarkdown());
 }

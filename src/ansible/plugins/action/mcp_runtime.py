@@ -9,7 +9,8 @@ delivered outside the Galaxy collection (plugins/plugin_utils/runtime_store.py
 says from where). This plugin places it on a target once per host, user and
 version (plugins/plugin_utils/runtime_target.py), then runs every task as one
 command whose stdin carries the task's arguments: no temp directory, no copy.
-On connection local without become the controller's copy runs in place.
+On connection local without become, async or mcp_audit_node, the
+controller's copy runs in place.
 
   * Connections that cannot send stdin get the arguments in a file.
   * async tasks start in the background with a job file async_status reads.
@@ -21,7 +22,8 @@ this file uses only ActionBase methods that kept their shape from
 ansible-core 2.14 to 2.22 (`run`, `_update_module_args`,
 `_compute_environment_string`, `_low_level_execute_command`,
 `_make_tmp_path`, `_transfer_file`, `_transfer_data`, `_fixup_perms2`,
-`_remove_tmp_path`, `get_shell_option`) and handles the one known change
+`_remove_tmp_path`, `get_shell_option`, `_remote_expand_user`; and the
+connection's `_shell.join_path` and `_shell.tmpdir`) and handles the one known change
 explicitly: the JSON codecs for module arguments and results (2.19).
 
 Settings (host or play variables; the environment variable in brackets):
@@ -42,7 +44,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.tosin2013.mcp_audit.plugins.plugin_utils import runtime_target as target
 from ansible_collections.tosin2013.mcp_audit.plugins.plugin_utils.runtime_manifest import (
-    ManifestError, describe_platform, load_manifest, platform_of,
+    RUNTIME_NAME, ManifestError, describe_platform, load_manifest, platform_of,
 )
 from ansible_collections.tosin2013.mcp_audit.plugins.plugin_utils.runtime_store import RuntimeStore, RuntimeUnavailable
 
@@ -185,7 +187,7 @@ class ActionModule(ActionBase):
             platform = platform_of(system, machine, libc)
             if platform is None:
                 raise Failure(self._no_runtime_message(describe_platform(system, machine, libc), node))
-            name = 'mcp_audit_runtime'
+            name = RUNTIME_NAME
             # `src` (mcp_runtime state=present) is a source like mcp_audit_runtime_source: verified, then cached.
             store = RuntimeStore(self._manifest, source=src, registry=self._store.registry) if src else self._store
             local_path = store.runtime(platform)[0]
@@ -250,7 +252,7 @@ class ActionModule(ActionBase):
         node, program = self._node_launch()
         placed = self._placed_versions()
         result = dict(changed=False, version=build_id, placed=build_id in placed, versions=placed,
-                      path='~/.ansible/mcp_audit/%s/%s' % (build_id, program or 'mcp_audit_runtime'))
+                      path='~/.ansible/mcp_audit/%s/%s' % (build_id, program or RUNTIME_NAME))
         if state in ('status', 'present'):
             missing = target.parse_missing(self._low_level_execute_command(target.probe_command(build_id, node, program)).get('stdout', ''))
         if state == 'status':

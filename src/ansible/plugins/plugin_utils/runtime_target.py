@@ -17,12 +17,17 @@ __metaclass__ = type
 
 from ansible.module_utils.six.moves import shlex_quote
 
+from ansible_collections.tosin2013.mcp_audit.plugins.plugin_utils.runtime_manifest import RUNTIME_NAME
+
 MISSING = 'MCP_AUDIT_RUNTIME_MISSING'
 
 
+# $HOME, not ~: it is expanded by the shell of the user the command runs as.
+TARGET_ROOT = '"$HOME"/.ansible/mcp_audit/'
+
+
 def target_dir(build_id):
-    # $HOME, not ~: it is expanded by the shell of the user the command runs as.
-    return '"$HOME"/.ansible/mcp_audit/' + shlex_quote(build_id)
+    return TARGET_ROOT + shlex_quote(build_id)
 
 
 def launcher(build_id, node=None, program=None):
@@ -30,7 +35,7 @@ def launcher(build_id, node=None, program=None):
     d = target_dir(build_id)
     if node:
         return '%s %s/%s' % (shlex_quote(node), d, shlex_quote(program))
-    return d + '/mcp_audit_runtime'
+    return d + '/' + RUNTIME_NAME
 
 
 def _present_test(build_id, node=None, program=None):
@@ -92,9 +97,9 @@ def async_command(build_id, env_string, args_path, jid, async_dir, time_limit, c
 
 def status_command():
     """The versions placed for this user: one "<build id> <bytes>" line each."""
-    return ('for d in "$HOME"/.ansible/mcp_audit/*/; do [ -d "$d" ] || continue; '
+    return ('for d in ' + TARGET_ROOT + '*/; do [ -d "$d" ] || continue; '
             'printf "%s %s\\n" "$(basename "$d")" "$(du -sk "$d" | cut -f1)"; done')
 
 
 def remove_command(build_ids):
-    return 'rm -rf ' + ' '.join('"$HOME"/.ansible/mcp_audit/' + shlex_quote(b) for b in build_ids)
+    return 'rm -rf ' + ' '.join(target_dir(b) for b in build_ids)
