@@ -59,6 +59,17 @@ describe('the controller side', () => {
     expect(existsSync(join(u.cache, 'tosin2013.mcp_audit', 'runtimes', manifest().build_id, 'linux-x64', 'mcp_audit_runtime'))).toBe(false);
   });
 
+  test('four forks with an empty cache: one lock, one verified copy, no temp file left', async () => {
+    const u = freshUser();
+    const inventory = join(u.dir, 'inventory.ini');
+    writeFileSync(inventory, ['[all]', ...['a', 'b', 'c', 'd'].map((h) => `${h} ansible_connection=local ansible_python_interpreter=/usr/bin/python3`), ''].join('\n'));
+    const run = await runPlaybook([echo('race', 'forks')], { env: { ...u.env, ANSIBLE_FORKS: '4' }, inventory });
+    expect(run.exitCode, outputOf(run)).toBe(0);
+    expect(run.results.filter((r) => r.task === 'race').map((r) => r.result.test_passed)).toEqual([true, true, true, true]);
+    const cached = join(u.cache, 'tosin2013.mcp_audit', 'runtimes', manifest().build_id, 'linux-x64');
+    expect(readdirSync(cached).sort()).toEqual(['.lock', 'mcp_audit_runtime', 'mcp_audit_runtime.origin']);
+  });
+
   test('a source that does not hold the package says what it looked for', async () => {
     const u = freshUser();
     const run = await runPlaybook([echo('empty', 'no')], { env: { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: u.dir } });
@@ -84,6 +95,17 @@ describe('from the npm registry (a real verdaccio on loopback)', () => {
     const u = freshUser();
     const env = { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: '', npm_config_registry: registry.url, npm_config_userconfig: registry.userconfig };
     const run = await runPlaybook([echo('fetched', 'npm'), echo('cached', 'again')], { env });
+    expect(run.exitCode, outputOf(run)).toBe(0);
+    expect(cachedOrigin(u.cache)).toBe(`registry ${registry.url}\n`);
+  });
+
+  test('without npm_config_registry, the registry and its token come from ~/.npmrc', async () => {
+    const u = freshUser();
+    // npm run exports npm_config_* into the environment: blank them, as outside npm.
+    const token = readFileSync(registry.userconfig, 'utf8');
+    writeFileSync(join(u.home, '.npmrc'), `registry=${registry.url}\n${token}`);
+    const env = { ...u.env, MCP_AUDIT_RUNTIME_SOURCE: '', npm_config_registry: '', npm_config_userconfig: '' };
+    const run = await runPlaybook([echo('npmrc', 'home')], { env });
     expect(run.exitCode, outputOf(run)).toBe(0);
     expect(cachedOrigin(u.cache)).toBe(`registry ${registry.url}\n`);
   });
